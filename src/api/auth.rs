@@ -1,0 +1,128 @@
+//! Sign-up, sign-in, sign-out and "who am I".
+
+use crate::{
+    AppState,
+    accounts::{self, Registration},
+    api::{
+        ApiTags,
+        error::ApiResult,
+        security::BearerAuth,
+        users::{UserView, Viewer},
+    },
+    auth,
+    domain::{IdType, Role},
+};
+use chrono::{DateTime, Utc};
+use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
+
+pub struct AuthApi {
+    pub state: AppState,
+}
+
+/// A citizen signs up (市民注册).
+#[derive(Debug, Object)]
+pub struct RegisterRequest {
+    /// Name as on the ID document, e.g. 张三.
+    pub name: String,
+    /// The document number; a resident ID number is checked against GB 11643.
+    pub id_number: String,
+    /// Defaults to `resident_id`.
+    pub id_type: Option<IdType>,
+    /// Mainland mobile number, 11 digits.
+    pub phone: String,
+    pub email: String,
+    /// 8 to 128 characters, at least two of letters, digits and symbols.
+    #[oai(write_only)]
+    pub password: String,
+}
+
+#[derive(ApiResponse)]
+pub enum RegisterResponse {
+    /// The account exists; log in next.
+    #[oai(status = 201)]
+    Created(Json<UserView>),
+}
+
+#[derive(Debug, Object)]
+pub struct LoginRequest {
+    /// Mobile number or email.
+    pub login: String,
+    #[oai(write_only)]
+    pub password: String,
+}
+
+#[derive(Debug, Object)]
+pub struct LoginUser {
+    pub id: i64,
+    pub name: String,
+    pub roles: Vec<Role>,
+}
+
+#[derive(Debug, Object)]
+pub struct LoginResponse {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: LoginUser,
+}
+
+#[derive(Debug, Object)]
+pub struct LoggedOut {
+    /// Always true: the token no longer works.
+    pub revoked: bool,
+}
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Auth")]
+impl AuthApi {
+    /// A citizen signs up with name, ID number, mobile, email and password.
+    #[oai(path = "/auth/register", method = "post")]
+    async fn register(&self, body: Json<RegisterRequest>) -> ApiResult<RegisterResponse> {
+        let user = accounts::register_citizen(
+            &self.state,
+            Registration {
+                name: &body.name,
+                id_type: body.id_type,
+                id_number: &body.id_number,
+                phone: &body.phone,
+                email: &body.email,
+                password: &body.password,
+            },
+        )
+        .await?;
+        Ok(RegisterResponse::Created(Json(UserView::of(
+            &self.state,
+            &user,
+            Viewer::Themselves,
+        ))))
+    }
+
+    /// Log in with phone or email; repeated failures lock the account for a while.
+    #[oai(path = "/auth/login", method = "post")]
+    async fn login(&self, body: Json<LoginRequest>) -> ApiResult<Json<LoginResponse>> {
+        let session = auth::login(&self.state, &body.login, &body.password).await?;
+        Ok(Json(LoginResponse {
+            token: session.token,
+            expires_at: session.expires_at,
+            user: LoginUser {
+                id: session.user.id,
+                name: session.user.name,
+                roles: session.user.roles,
+            },
+        }))
+    }
+
+    /// Revoke the token this request carries.
+    #[oai(path = "/auth/logout", method = "post")]
+    async fn logout(&self, auth: BearerAuth) -> ApiResult<Json<LoggedOut>> {
+        auth::logout(&self.state, &auth.0).await?;
+        Ok(Json(LoggedOut { revoked: true }))
+    }
+
+    /// The caller, with roles. The ID number is masked here too: it is shown whole only
+    /// to the bureau.
+    #[oai(path = "/me", method = "get")]
+    async fn me(&self, auth: BearerAuth) -> ApiResult<Json<UserView>> {
+        let user = accounts::require_user(&self.state, auth.0.user_id).await?;
+        Ok(Json(UserView::of(&self.state, &user, Viewer::Themselves)))
+    }
+}

@@ -1,0 +1,147 @@
+//! The one place where errors become HTTP: `{code, message, field}` with a stable code.
+
+use crate::error::AppError;
+use poem::{IntoResponse, Response, http::StatusCode};
+use poem_openapi::{ApiResponse, Object, payload::Json};
+
+/// Every error the API returns has this shape.
+#[derive(Debug, Clone, Object)]
+pub struct ErrorBody {
+    /// Stable, machine-readable snake_case code, e.g. `invalid_input`, `phone_taken`.
+    pub code: String,
+    /// What went wrong, for a person.
+    pub message: String,
+    /// The request field at fault, when there is one.
+    #[oai(skip_serializing_if_is_none)]
+    pub field: Option<String>,
+}
+
+impl ErrorBody {
+    pub fn new(code: impl Into<String>, message: impl Into<String>, field: Option<&str>) -> Self {
+        Self {
+            code: code.into(),
+            message: message.into(),
+            field: field.map(str::to_string),
+        }
+    }
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum ApiError {
+    /// The request could not be read (malformed JSON, a missing or mistyped field).
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// No valid bearer token, or a wrong login or password.
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>),
+    /// Signed in, but this is not yours to do.
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    /// Clashes with what is stored (a taken phone number, a full sitting).
+    #[oai(status = 409)]
+    Conflict(Json<ErrorBody>),
+    /// Readable but breaks a rule; `field` names the culprit.
+    #[oai(status = 422)]
+    Unprocessable(Json<ErrorBody>),
+    /// Slow down: too many attempts.
+    #[oai(status = 429)]
+    TooManyRequests(Json<ErrorBody>),
+    #[oai(status = 500)]
+    Internal(Json<ErrorBody>),
+    /// A dependency is down; retrying later is safe.
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>),
+}
+
+impl From<AppError> for ApiError {
+    fn from(err: AppError) -> Self {
+        let message = err.to_string();
+        match err {
+            AppError::Invalid(invalid) => ApiError::Unprocessable(Json(ErrorBody::new(
+                "invalid_input",
+                format!("{}: {}", invalid.field, invalid.reason),
+                Some(invalid.field),
+            ))),
+            AppError::Unauthenticated => {
+                ApiError::Unauthorized(Json(ErrorBody::new("unauthenticated", message, None)))
+            }
+            AppError::InvalidCredentials => {
+                ApiError::Unauthorized(Json(ErrorBody::new("invalid_credentials", message, None)))
+            }
+            AppError::AccountLocked { .. } => {
+                ApiError::TooManyRequests(Json(ErrorBody::new("account_locked", message, None)))
+            }
+            AppError::Forbidden { code, .. } => {
+                ApiError::Forbidden(Json(ErrorBody::new(code, message, None)))
+            }
+            AppError::NotFound { code, .. } => {
+                ApiError::NotFound(Json(ErrorBody::new(code, message, None)))
+            }
+            AppError::Conflict { code, field, .. } => {
+                ApiError::Conflict(Json(ErrorBody::new(code, message, field)))
+            }
+            AppError::Unavailable { code, .. } => {
+                ApiError::Unavailable(Json(ErrorBody::new(code, message, None)))
+            }
+            AppError::Internal(cause) => {
+                tracing::error!(error = ?cause, "internal error");
+                ApiError::Internal(Json(ErrorBody::new(
+                    "internal",
+                    "something went wrong on our side; it has been logged",
+                    None,
+                )))
+            }
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(err: sqlx::Error) -> Self {
+        AppError::from(err).into()
+    }
+}
+
+impl From<crate::domain::Invalid> for ApiError {
+    fn from(err: crate::domain::Invalid) -> Self {
+        AppError::from(err).into()
+    }
+}
+
+/// Turns errors raised outside our handlers (unknown paths, unreadable bodies, missing
+/// tokens) into the same JSON shape. Errors our handlers built pass through unchanged.
+pub async fn render_framework_error(err: poem::Error) -> Response {
+    if err.is_from_response() {
+        return err.into_response();
+    }
+    let status = err.status();
+    let code = match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::UNAUTHORIZED => "unauthenticated",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    let message = if status.is_server_error() {
+        tracing::error!(error = %err, "unhandled error");
+        "something went wrong on our side; it has been logged".to_string()
+    } else if status == StatusCode::UNAUTHORIZED {
+        "sign in first: send Authorization: Bearer <token>".to_string()
+    } else {
+        err.to_string()
+    };
+    let body = ErrorBody::new(code, message, None);
+    poem::web::Json(serde_json::json!({
+        "code": body.code,
+        "message": body.message,
+    }))
+    .with_status(status)
+    .into_response()
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

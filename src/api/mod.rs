@@ -1,0 +1,97 @@
+//! The HTTP surface: one OpenAPI struct per area, combined here with Swagger UI, the spec
+//! document and the error rendering every response shares.
+
+pub mod auth;
+pub mod error;
+pub mod health;
+pub mod org;
+pub mod page;
+pub mod security;
+pub mod users;
+
+use crate::AppState;
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
+use poem_openapi::{OpenApiService, Tags};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+#[derive(Tags)]
+pub enum ApiTags {
+    /// Liveness and readiness.
+    Health,
+    /// Sign-up, sign-in, tokens.
+    Auth,
+    /// People and staff accounts.
+    Users,
+    /// Streets (街道) and enterprises (企业).
+    Organisations,
+}
+
+type Apis = (
+    health::HealthApi,
+    auth::AuthApi,
+    users::UsersApi,
+    org::OrgApi,
+);
+
+pub fn openapi_service(state: &AppState) -> OpenApiService<Apis, ()> {
+    let apis = (
+        health::HealthApi {
+            state: state.clone(),
+        },
+        auth::AuthApi {
+            state: state.clone(),
+        },
+        users::UsersApi {
+            state: state.clone(),
+        },
+        org::OrgApi {
+            state: state.clone(),
+        },
+    );
+    OpenApiService::new(apis, "SafeCert", env!("CARGO_PKG_VERSION"))
+        .description(
+            "Training, examination and certification for emergency first responders \
+             (应急第一响应人) and safety managers. Errors are `{code, message, field?}`.",
+        )
+        .server(format!("{}/", state.config.public_base_url))
+}
+
+/// The whole application: API, spec, Swagger UI, error shape, request spans.
+pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
+    let service = openapi_service(&state);
+    let spec = service.spec_endpoint();
+    let docs = service.swagger_ui();
+    Route::new()
+        .at("/api/openapi.json", spec)
+        .nest("/api/docs", docs)
+        .nest("/", service)
+        .data(state)
+        .catch_all_error(error::render_framework_error)
+        .around(log_request)
+        .map_to_response()
+}
+
+static REQUEST_SEQ: AtomicU64 = AtomicU64::new(1);
+
+/// One span per request with an id (taken from `X-Request-Id` when the proxy sets one).
+async fn log_request<E: Endpoint>(ep: std::sync::Arc<E>, req: Request) -> poem::Result<Response> {
+    use tracing::Instrument;
+    let id = req
+        .header("x-request-id")
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("r{}", REQUEST_SEQ.fetch_add(1, Ordering::Relaxed)));
+    let span =
+        tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path());
+    async move {
+        let started = std::time::Instant::now();
+        let resp = ep.call(req).await?.into_response();
+        tracing::debug!(
+            status = resp.status().as_u16(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "done"
+        );
+        Ok(resp)
+    }
+    .instrument(span)
+    .await
+}

@@ -1,0 +1,19 @@
+//! Bearer-token authentication for the OpenAPI endpoints.
+
+use crate::{AppState, api::error::ApiError, auth, auth::Caller};
+use poem::Request;
+use poem_openapi::{SecurityScheme, auth::Bearer};
+
+/// `Authorization: Bearer <token>` from `POST /api/v1/auth/login`.
+#[derive(SecurityScheme)]
+#[oai(ty = "bearer", checker = "check_token")]
+pub struct BearerAuth(pub Caller);
+
+async fn check_token(req: &Request, bearer: Bearer) -> poem::Result<Caller> {
+    let state = req
+        .data::<AppState>()
+        .expect("AppState is attached to every route");
+    auth::authenticate(state, &bearer.token)
+        .await
+        .map_err(|e| ApiError::from(e).into())
+}

@@ -1,0 +1,132 @@
+//! Signing in and out, and turning a bearer token into the [`Caller`] it belongs to.
+//! Owns `auth_tokens` and the login counters on `users`.
+
+pub mod password;
+pub mod store;
+pub mod token;
+
+use crate::{
+    AppState,
+    accounts::{self, User},
+    domain::{Phone, Role, looks_like_email},
+    error::{AppError, AppResult},
+};
+use chrono::{DateTime, Utc};
+
+/// Who is calling: resolved from the bearer token on every authenticated request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user_id: i64,
+    pub name: String,
+    pub roles: Vec<Role>,
+    pub enterprise_id: Option<i64>,
+    /// The digest of the token used, so logout can revoke exactly it.
+    pub token_digest: String,
+}
+
+impl Caller {
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    pub fn is_bureau(&self) -> bool {
+        self.has(Role::BureauAdmin)
+    }
+
+    /// Refuses unless the caller holds one of `roles`.
+    pub fn require_any(&self, roles: &[Role]) -> AppResult<()> {
+        if roles.iter().any(|r| self.has(*r)) {
+            Ok(())
+        } else {
+            let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+            Err(AppError::forbidden(format!(
+                "this needs the role {}",
+                names.join(" or ")
+            )))
+        }
+    }
+}
+
+pub struct Session {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: User,
+}
+
+/// Login by phone or email. Failed attempts are counted per account; after
+/// `login_max_failures` in a row the account is locked for `login_lock`.
+pub async fn login(state: &AppState, login: &str, password: &str) -> AppResult<Session> {
+    let now = Utc::now();
+    let login = login.trim();
+    let account = if looks_like_email(login) {
+        store::credentials_by_email(&state.db, &login.to_lowercase()).await?
+    } else {
+        match Phone::parse(login) {
+            Ok(phone) => store::credentials_by_phone(&state.db, phone.as_str()).await?,
+            Err(_) => None,
+        }
+    };
+    let Some(account) = account else {
+        password::verify(None, password.to_string()).await?;
+        return Err(AppError::InvalidCredentials);
+    };
+    if let Some(until) = account.locked_until
+        && until > now
+    {
+        return Err(AppError::AccountLocked {
+            retry_after_secs: (until - now).num_seconds().max(1) as u64,
+        });
+    }
+    if !password::verify(account.password_hash.clone(), password.to_string()).await? {
+        let lock_until = now + state.config.login_lock;
+        store::record_failed_login(
+            &state.db,
+            account.id,
+            i64::from(state.config.login_max_failures),
+            lock_until,
+        )
+        .await?;
+        tracing::info!(user_id = account.id, "failed login");
+        return Err(AppError::InvalidCredentials);
+    }
+    if account.failed_logins > 0 || account.locked_until.is_some() {
+        store::clear_failed_logins(&state.db, account.id).await?;
+    }
+    let token = token::generate();
+    let expires_at = now + state.config.token_ttl;
+    store::insert_token(
+        &state.db,
+        &token::digest(&token),
+        account.id,
+        now,
+        expires_at,
+    )
+    .await?;
+    let user = accounts::require_user(state, account.id).await?;
+    Ok(Session {
+        token,
+        expires_at,
+        user,
+    })
+}
+
+/// The caller a bearer token stands for, if it is known, unrevoked and unexpired.
+pub async fn authenticate(state: &AppState, bearer: &str) -> AppResult<Caller> {
+    let digest = token::digest(bearer);
+    let holder = store::token_holder(&state.db, &digest, Utc::now())
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let roles = accounts::store::roles(&state.db, holder.id).await?;
+    Ok(Caller {
+        user_id: holder.id,
+        name: holder.name,
+        roles,
+        enterprise_id: holder.enterprise_id,
+        token_digest: digest,
+    })
+}
+
+pub async fn logout(state: &AppState, caller: &Caller) -> AppResult<()> {
+    store::revoke_token(&state.db, &caller.token_digest, Utc::now()).await?;
+    Ok(())
+}

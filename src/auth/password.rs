@@ -1,0 +1,50 @@
+//! Password hashing with argon2id. Hashing is slow on purpose, so it runs on the blocking
+//! pool and never stalls the async workers.
+
+use crate::{domain::Password, error::AppError};
+use argon2::{
+    Argon2,
+    password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng},
+};
+use std::sync::LazyLock;
+
+pub async fn hash(password: Password) -> Result<String, AppError> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.expose().as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("argon2: {e}")))
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?
+}
+
+/// A hash of nothing in particular, verified against when the login is unknown, so that a
+/// wrong login takes as long as a wrong password and does not reveal who has an account.
+static DECOY_HASH: LazyLock<String> = LazyLock::new(|| {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(b"decoy password", &salt)
+        .expect("argon2 hashes a constant")
+        .to_string()
+});
+
+/// Checks `candidate` against `stored`; with no stored hash it spends the same effort and
+/// says no.
+pub async fn verify(stored: Option<String>, candidate: String) -> Result<bool, AppError> {
+    tokio::task::spawn_blocking(move || {
+        let (hash, real) = match &stored {
+            Some(h) => (h.as_str(), true),
+            None => (DECOY_HASH.as_str(), false),
+        };
+        let parsed = PasswordHash::new(hash)
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("stored hash unreadable: {e}")))?;
+        let ok = Argon2::default()
+            .verify_password(candidate.as_bytes(), &parsed)
+            .is_ok();
+        Ok(ok && real)
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?
+}

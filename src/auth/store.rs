@@ -1,0 +1,133 @@
+//! SQL for tokens and login counters.
+
+use crate::{db::Db, with_pool};
+use chrono::{DateTime, Utc};
+
+#[derive(sqlx::FromRow)]
+pub struct Credentials {
+    pub id: i64,
+    pub password_hash: Option<String>,
+    pub failed_logins: i64,
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+pub struct TokenHolder {
+    pub id: i64,
+    pub name: String,
+    pub enterprise_id: Option<i64>,
+}
+
+pub async fn credentials_by_phone(
+    db: &Db,
+    phone: &str,
+) -> Result<Option<Credentials>, sqlx::Error> {
+    with_pool!(db, pool => {
+        sqlx::query_as(
+            "SELECT id, password_hash, failed_logins, locked_until FROM users WHERE phone = $1",
+        )
+        .bind(phone)
+        .fetch_optional(pool)
+        .await
+    })
+}
+
+pub async fn credentials_by_email(
+    db: &Db,
+    email: &str,
+) -> Result<Option<Credentials>, sqlx::Error> {
+    with_pool!(db, pool => {
+        sqlx::query_as(
+            "SELECT id, password_hash, failed_logins, locked_until FROM users WHERE email = $1",
+        )
+        .bind(email)
+        .fetch_optional(pool)
+        .await
+    })
+}
+
+/// Counts one failure in a single statement (concurrent failures all count) and sets the
+/// lock when the count reaches `max_failures`.
+pub async fn record_failed_login(
+    db: &Db,
+    user_id: i64,
+    max_failures: i64,
+    lock_until: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    with_pool!(db, pool => {
+        sqlx::query(
+            "UPDATE users SET failed_logins = failed_logins + 1, \
+             locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END \
+             WHERE id = $1",
+        )
+        .bind(user_id)
+        .bind(max_failures)
+        .bind(lock_until)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+pub async fn clear_failed_logins(db: &Db, user_id: i64) -> Result<(), sqlx::Error> {
+    with_pool!(db, pool => {
+        sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+            .bind(user_id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+pub async fn insert_token(
+    db: &Db,
+    digest: &str,
+    user_id: i64,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    with_pool!(db, pool => {
+        sqlx::query(
+            "INSERT INTO auth_tokens (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(digest)
+        .bind(user_id)
+        .bind(now)
+        .bind(expires_at)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+pub async fn token_holder(
+    db: &Db,
+    digest: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<TokenHolder>, sqlx::Error> {
+    with_pool!(db, pool => {
+        sqlx::query_as(
+            "SELECT u.id, u.name, u.enterprise_id FROM auth_tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2",
+        )
+        .bind(digest)
+        .bind(now)
+        .fetch_optional(pool)
+        .await
+    })
+}
+
+pub async fn revoke_token(db: &Db, digest: &str, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    with_pool!(db, pool => {
+        sqlx::query("UPDATE auth_tokens SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL")
+            .bind(digest)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}

@@ -1,0 +1,193 @@
+//! Configuration from the environment (flags override a few). A bad value stops start-up
+//! with one line naming the variable.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+/// Where accounts, banks and attempts live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseKind {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub database_url: String,
+    pub database_kind: DatabaseKind,
+    /// True when no DATABASE_URL was given and the SQLite file under DATA_DIR is used.
+    pub embedded_database: bool,
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key, so several deployments (or tests) can share one Redis.
+    pub redis_prefix: String,
+    pub smtp_url: Option<String>,
+    pub public_base_url: String,
+    pub data_dir: PathBuf,
+    /// 32-byte master key (hex) for ID-number encryption and lookup hashes; when absent a
+    /// key file is created under DATA_DIR on first run.
+    pub secret_key: Option<String>,
+    pub token_ttl: Duration,
+    pub login_max_failures: u32,
+    pub login_lock: Duration,
+    /// Seed demo streets, enterprises and accounts into an empty database.
+    pub demo_data: bool,
+    pub max_db_connections: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {var}: {reason}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub reason: String,
+}
+
+fn bad(var: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError {
+        var,
+        reason: reason.into(),
+    }
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// Reads configuration through `get`, so tests can supply their own values.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let data_dir = PathBuf::from(get("DATA_DIR").unwrap_or_else(|| "data".into()));
+        let bind = get("BIND")
+            .unwrap_or_else(|| "127.0.0.1:8080".into())
+            .parse()
+            .map_err(|_| bad("BIND", "expected an address like 127.0.0.1:8080"))?;
+
+        let (database_url, embedded_database) = match get("DATABASE_URL") {
+            Some(url) => (url, false),
+            None => (
+                format!("sqlite://{}", data_dir.join("safecert.db").display()),
+                true,
+            ),
+        };
+        let database_kind = if database_url.starts_with("sqlite:") {
+            DatabaseKind::Sqlite
+        } else if database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://")
+        {
+            DatabaseKind::Postgres
+        } else {
+            return Err(bad(
+                "DATABASE_URL",
+                "expected sqlite://PATH or postgres://USER@HOST/DB",
+            ));
+        };
+
+        let redis_url = get("REDIS_URL");
+        if let Some(url) = &redis_url
+            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+        {
+            return Err(bad("REDIS_URL", "expected redis://HOST:PORT"));
+        }
+        let smtp_url = get("SMTP_URL");
+        if let Some(url) = &smtp_url
+            && !(url.starts_with("smtp://") || url.starts_with("smtps://"))
+        {
+            return Err(bad("SMTP_URL", "expected smtp://HOST:PORT or smtps://..."));
+        }
+        let public_base_url = get("PUBLIC_BASE_URL")
+            .unwrap_or_else(|| format!("http://{bind}"))
+            .trim_end_matches('/')
+            .to_string();
+        url::Url::parse(&public_base_url)
+            .map_err(|e| bad("PUBLIC_BASE_URL", format!("not a URL: {e}")))?;
+
+        let secret_key = get("SECRET_KEY");
+        if let Some(key) = &secret_key
+            && (key.len() != 64 || hex::decode(key).is_err())
+        {
+            return Err(bad("SECRET_KEY", "expected 64 hex characters (32 bytes)"));
+        }
+
+        let number = |var: &'static str, default: u64| -> Result<u64, ConfigError> {
+            match get(var) {
+                None => Ok(default),
+                Some(v) => v
+                    .trim()
+                    .parse()
+                    .map_err(|_| bad(var, format!("expected a whole number, got {v:?}"))),
+            }
+        };
+        let flag = |var: &'static str, default: bool| -> Result<bool, ConfigError> {
+            match get(var).as_deref().map(str::trim) {
+                None => Ok(default),
+                Some("1" | "true" | "yes" | "on") => Ok(true),
+                Some("0" | "false" | "no" | "off") => Ok(false),
+                Some(v) => Err(bad(var, format!("expected true or false, got {v:?}"))),
+            }
+        };
+
+        Ok(Self {
+            bind,
+            database_kind,
+            demo_data: flag("DEMO_DATA", embedded_database)?,
+            embedded_database,
+            database_url,
+            redis_url,
+            redis_prefix: get("REDIS_PREFIX").unwrap_or_else(|| "safecert".into()),
+            smtp_url,
+            public_base_url,
+            data_dir,
+            secret_key,
+            token_ttl: Duration::from_secs(number("TOKEN_TTL_HOURS", 12)? * 3600),
+            login_max_failures: number("LOGIN_MAX_FAILURES", 5)? as u32,
+            login_lock: Duration::from_secs(number("LOGIN_LOCK_MINUTES", 15)? * 60),
+            max_db_connections: number("DB_MAX_CONNECTIONS", 16)? as u32,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_are_embedded() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database_kind, DatabaseKind::Sqlite);
+        assert!(c.embedded_database && c.demo_data);
+        assert!(c.redis_url.is_none());
+        assert_eq!(c.public_base_url, "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        for (var, value) in [
+            ("DATABASE_URL", "mysql://x"),
+            ("REDIS_URL", "localhost:6379"),
+            ("BIND", "everywhere"),
+            ("SECRET_KEY", "short"),
+            ("TOKEN_TTL_HOURS", "twelve"),
+            ("DEMO_DATA", "maybe"),
+        ] {
+            let err = config(&[(var, value)]).unwrap_err();
+            assert_eq!(err.var, var);
+        }
+    }
+
+    #[test]
+    fn postgres_turns_demo_data_off_by_default() {
+        let c = config(&[("DATABASE_URL", "postgres://root@127.0.0.1/test")]).unwrap();
+        assert_eq!(c.database_kind, DatabaseKind::Postgres);
+        assert!(!c.demo_data);
+    }
+}

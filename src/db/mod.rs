@@ -1,0 +1,95 @@
+//! The relational store: SQLite (embedded default) or PostgreSQL, chosen by the URL.
+//!
+//! SQL lives in the store modules of each concept (`crate::accounts::store`, ...), written
+//! once with `$1` placeholders that both dialects accept and run on whichever pool is
+//! open through [`with_pool!`]. Only the migrations differ per backend.
+
+use crate::config::{Config, DatabaseKind};
+use sqlx::{
+    PgPool, SqlitePool,
+    postgres::PgPoolOptions,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+};
+use std::{str::FromStr, time::Duration};
+
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs one expression against whichever pool `db` holds; `$pool` names the pool inside.
+/// The expression is compiled once per backend, so the same SQL text and row types serve both.
+#[macro_export]
+macro_rules! with_pool {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite($pool) => $body,
+            $crate::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+impl Db {
+    pub async fn connect(config: &Config) -> anyhow::Result<Self> {
+        match config.database_kind {
+            DatabaseKind::Sqlite => {
+                let options = SqliteConnectOptions::from_str(&config.database_url)?
+                    .create_if_missing(true)
+                    // WAL lets readers run beside the one writer; the busy timeout makes a
+                    // writer wait its turn instead of failing with "database is locked".
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true);
+                if let Some(parent) = options.get_filename().parent()
+                    && !parent.as_os_str().is_empty()
+                {
+                    std::fs::create_dir_all(parent)?;
+                }
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(config.max_db_connections.max(2))
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?;
+                Ok(Db::Sqlite(pool))
+            }
+            DatabaseKind::Postgres => {
+                let pool = PgPoolOptions::new()
+                    .max_connections(config.max_db_connections)
+                    .acquire_timeout(Duration::from_secs(5))
+                    .connect(&config.database_url)
+                    .await?;
+                Ok(Db::Postgres(pool))
+            }
+        }
+    }
+
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match self {
+            Db::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await?,
+            Db::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// True when a trivial query answers.
+    pub async fn ping(&self) -> bool {
+        with_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.is_ok())
+    }
+
+    pub async fn close(&self) {
+        with_pool!(self, pool => pool.close().await)
+    }
+}
+
+/// When `err` is a unique-constraint violation, the name of the column it concerns, found
+/// among `columns` (PostgreSQL names the constraint, SQLite the table.column).
+pub fn unique_violation(err: &sqlx::Error, columns: &[&'static str]) -> Option<&'static str> {
+    let db_err = err.as_database_error()?;
+    if !db_err.is_unique_violation() {
+        return None;
+    }
+    let haystack = format!("{} {}", db_err.constraint().unwrap_or(""), db_err.message());
+    columns.iter().copied().find(|c| haystack.contains(c))
+}

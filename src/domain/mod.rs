@@ -1,0 +1,35 @@
+//! Domain values that can only exist in a checked form ("parse, don't validate").
+//!
+//! Nothing here touches HTTP or storage: handlers parse raw input into these types and
+//! every later layer can trust them.
+
+mod contact;
+mod credit_code;
+mod id_document;
+mod masking;
+mod person;
+mod role;
+
+pub use contact::{Email, Phone, looks_like_email};
+pub use credit_code::CreditCode;
+pub use id_document::{IdDocument, IdType};
+pub use masking::{mask_id_number, mask_name, mask_phone};
+pub use person::{Password, PersonName};
+pub use role::Role;
+
+/// Why a value was refused: the field it belongs to and a reason a person can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct Invalid {
+    pub field: &'static str,
+    pub reason: String,
+}
+
+impl Invalid {
+    pub fn new(field: &'static str, reason: impl Into<String>) -> Self {
+        Self {
+            field,
+            reason: reason.into(),
+        }
+    }
+}

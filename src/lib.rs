@@ -1,0 +1,29 @@
+//! SafeCert: training, examination and certification for a district emergency management
+//! bureau (区应急管理局). `main.rs` parses the command line; `startup` builds the app.
+
+pub mod accounts;
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod live;
+pub mod org;
+pub mod pii;
+pub mod startup;
+pub mod telemetry;
+
+use std::sync::Arc;
+
+/// What every handler and job shares. Cheap to clone; holds no per-request state, so many
+/// instances can run side by side on one database and one Redis.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<config::Config>,
+    pub db: db::Db,
+    pub live: live::LiveStore,
+    pub vault: Arc<pii::Vault>,
+}

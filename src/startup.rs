@@ -1,0 +1,100 @@
+//! Builds the application from configuration and runs it until SIGTERM or Ctrl-C.
+
+use crate::{AppState, api, config::Config, db::Db, demo, live::LiveStore, pii::Vault};
+use poem::{
+    Server,
+    listener::{Acceptor, Listener, TcpListener},
+};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+/// Connects the database (migrating it) and the live-session store.
+pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
+    let vault = Vault::load(config.secret_key.as_deref(), &config.data_dir)?;
+    let db = Db::connect(&config)
+        .await
+        .map_err(|e| anyhow::anyhow!("DATABASE_URL: cannot open the database: {e}"))?;
+    db.migrate()
+        .await
+        .map_err(|e| anyhow::anyhow!("DATABASE_URL: migrations failed: {e}"))?;
+    let live = LiveStore::connect(&config).await?;
+    Ok(AppState {
+        config: Arc::new(config),
+        db,
+        live,
+        vault: Arc::new(vault),
+    })
+}
+
+/// A bound, not yet serving application; `addr` is known before serving (port 0 in tests).
+pub struct Application {
+    pub state: AppState,
+    pub addr: SocketAddr,
+    acceptor: poem::listener::TcpAcceptor,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let bind = config.bind;
+        let state = build_state(config).await?;
+        if state.config.demo_data {
+            demo::seed_if_empty(&state).await?;
+        }
+        let acceptor = TcpListener::bind(bind)
+            .into_acceptor()
+            .await
+            .map_err(|e| anyhow::anyhow!("BIND: cannot listen on {bind}: {e}"))?;
+        let addr = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().copied())
+            .ok_or_else(|| anyhow::anyhow!("BIND: no local address"))?;
+        Ok(Self {
+            state,
+            addr,
+            acceptor,
+        })
+    }
+
+    /// Serves until `shutdown` resolves, then lets requests in flight finish (up to 10 s).
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> std::io::Result<()> {
+        let app = api::app(self.state.clone());
+        tracing::info!(
+            addr = %self.addr,
+            database = ?self.state.config.database_kind,
+            live_store = self.state.live.kind(),
+            "SafeCert is serving; API docs at /api/docs"
+        );
+        let result = Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(10)))
+            .await;
+        self.state.db.close().await;
+        tracing::info!("stopped");
+        result
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown requested");
+}

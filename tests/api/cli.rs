@@ -1,0 +1,115 @@
+//! The binary as an operator runs it.
+
+use crate::helpers::{PASSWORD, TestEnv};
+use std::process::{Command, Output};
+
+fn safecert(env: &TestEnv, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_safecert"))
+        .args(args)
+        .env_clear()
+        .envs(&env.vars)
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[tokio::test]
+async fn admin_create_is_idempotent_and_the_admin_can_log_in() {
+    let env = TestEnv::new().await;
+    let args = [
+        "admin",
+        "create",
+        "--name",
+        "区局管理员",
+        "--phone",
+        "13900000009",
+        "--email",
+        "boss@safecert.test",
+        "--password",
+        PASSWORD,
+    ];
+    let first = safecert(&env, &args);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(stdout(&first).contains("created bureau admin"));
+
+    let again = safecert(&env, &args);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(stdout(&again).contains("nothing changed"));
+
+    let state = safecert::startup::build_state(env.config()).await.unwrap();
+    let session = safecert::auth::login(&state, "13900000009", PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(
+        session.user.roles,
+        vec![safecert::domain::Role::BureauAdmin]
+    );
+    assert_eq!(
+        safecert::accounts::store::count_users(&state.db)
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn bad_input_exits_nonzero_with_one_clear_line() {
+    let env = TestEnv::new().await;
+    let weak = safecert(
+        &env,
+        &[
+            "admin",
+            "create",
+            "--name",
+            "x",
+            "--phone",
+            "13900000008",
+            "--email",
+            "x@y.cn",
+            "--password",
+            "short",
+        ],
+    );
+    assert!(!weak.status.success());
+    assert!(stderr(&weak).contains("password"), "{}", stderr(&weak));
+
+    let mut bad_env = TestEnv::new().await;
+    bad_env
+        .vars
+        .insert("DATABASE_URL".into(), "mysql://nowhere/db".into());
+    let bad = safecert(&bad_env, &["migrate"]);
+    assert!(!bad.status.success());
+    let err = stderr(&bad);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("DATABASE_URL"), "{err}");
+}
+
+#[tokio::test]
+async fn migrate_applies_and_repeats_cleanly() {
+    let env = TestEnv::new().await;
+    for _ in 0..2 {
+        let out = safecert(&env, &["migrate"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(stdout(&out).contains("migrations applied"));
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_stops_start_up_naming_the_variable() {
+    let mut env = TestEnv::new().await;
+    env.vars
+        .insert("REDIS_URL".into(), "redis://127.0.0.1:1".into());
+    let err = safecert::startup::build_state(env.config())
+        .await
+        .err()
+        .expect("start-up refuses");
+    assert!(err.to_string().contains("REDIS_URL"), "{err}");
+}

@@ -1,0 +1,74 @@
+use crate::helpers::spawn_app;
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn healthz_and_readyz_answer() {
+    let app = spawn_app().await;
+    let live = app.get("/healthz", None).await;
+    assert_eq!(live.status, StatusCode::OK);
+    assert_eq!(live.body["status"], "ok");
+
+    let ready = app.get("/readyz", None).await;
+    assert_eq!(ready.status, StatusCode::OK, "{}", ready.text);
+    assert_eq!(ready.body["database"], "ok");
+    assert_eq!(ready.body["live_store"], "ok");
+    let expected_store = if app.env.contains_key("REDIS_URL") {
+        "redis"
+    } else {
+        "in_process"
+    };
+    assert_eq!(ready.body["live_store_kind"], expected_store);
+}
+
+#[tokio::test]
+async fn readyz_reports_a_database_that_stopped_answering() {
+    let app = spawn_app().await;
+    app.state.db.close().await;
+    let ready = app.get("/readyz", None).await;
+    assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(ready.body["database"], "down");
+    assert_eq!(ready.body["status"], "not_ready");
+}
+
+#[tokio::test]
+async fn openapi_document_lists_the_contract_paths_and_swagger_ui_is_served() {
+    let app = spawn_app().await;
+    let spec = app.get("/api/openapi.json", None).await;
+    assert_eq!(spec.status, StatusCode::OK);
+    let paths = spec.body["paths"].as_object().expect("paths object");
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/api/v1/auth/register",
+        "/api/v1/auth/login",
+        "/api/v1/auth/logout",
+        "/api/v1/me",
+        "/api/v1/streets",
+        "/api/v1/enterprises",
+        "/api/v1/users",
+        "/api/v1/users/{id}",
+    ] {
+        assert!(
+            paths.contains_key(path),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+    // Errors are documented with their shape.
+    let login_responses = &spec.body["paths"]["/api/v1/auth/login"]["post"]["responses"];
+    assert!(login_responses["401"].is_object());
+    assert!(spec.text.contains("ErrorBody"));
+
+    let docs = app.get("/api/docs", None).await;
+    assert_eq!(docs.status, StatusCode::OK);
+    assert!(docs.content_type.starts_with("text/html"));
+    assert!(docs.text.to_lowercase().contains("swagger"));
+}
+
+#[tokio::test]
+async fn unknown_paths_get_the_error_shape() {
+    let app = spawn_app().await;
+    let reply = app.get("/api/v1/no-such-thing", None).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert_eq!(reply.body["code"], "not_found");
+    assert!(reply.body["message"].is_string());
+}

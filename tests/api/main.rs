@@ -1,0 +1,8 @@
+//! End-to-end tests over HTTP. Run on the embedded defaults by `cargo test`; `.ci/run`
+//! runs them again with TEST_DATABASE_URL and TEST_REDIS_URL set.
+
+mod auth;
+mod cli;
+mod health;
+mod helpers;
+mod org;
