@@ -4,6 +4,7 @@
 use crate::{
     accounts::{self, AdminCreated},
     config::Config,
+    question_bank::{self, formats::Format},
     startup::{self, Application},
 };
 use clap::{Parser, Subcommand};
@@ -33,6 +34,19 @@ pub enum Command {
     Admin {
         #[command(subcommand)]
         action: AdminAction,
+    },
+    /// Import question files into a bank (created if missing). All files are read and
+    /// checked first: if any has a problem, nothing is written.
+    Import {
+        /// The bank to import into; defaults to the bank a native file names, else the
+        /// file name.
+        #[arg(long)]
+        bank: Option<String>,
+        /// native, xlsx, csv, moodlexml, gift or aiken; guessed from the extension if absent.
+        #[arg(long)]
+        format: Option<String>,
+        #[arg(required = true)]
+        paths: Vec<std::path::PathBuf>,
     },
 }
 
@@ -89,6 +103,98 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Import {
+            bank,
+            format,
+            paths,
+        } => {
+            config.demo_data = false;
+            config.shipped_banks = false;
+            import_files(config, bank, format, paths).await?;
+        }
     }
     Ok(())
+}
+
+/// `safecert import`: read and check every file, then write them, each in one transaction.
+async fn import_files(
+    config: Config,
+    bank: Option<String>,
+    format: Option<String>,
+    paths: Vec<std::path::PathBuf>,
+) -> anyhow::Result<()> {
+    let forced = match format.as_deref() {
+        Some(name) => Some(Format::parse(name).ok_or_else(|| {
+            anyhow::anyhow!(
+                "--format: expected native, xlsx, csv, moodlexml, gift or aiken, got {name:?}"
+            )
+        })?),
+        None => None,
+    };
+    let mut files = Vec::new();
+    let mut problems = Vec::new();
+    for path in &paths {
+        let shown = path.display().to_string();
+        let Some(format) = forced.or_else(|| Format::from_path(&shown)) else {
+            anyhow::bail!("{shown}: cannot tell the format from the name; give --format");
+        };
+        let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
+        match question_bank::read_file(format, &bytes) {
+            Ok((meta, checked)) => {
+                let target = bank
+                    .clone()
+                    .or(meta.bank)
+                    .unwrap_or_else(|| file_stem(path));
+                files.push((shown, target, meta.description, checked));
+            }
+            Err(errors) => {
+                for e in errors {
+                    problems.push(format!("{shown}:{}: {}", e.line, e.reason));
+                }
+            }
+        }
+    }
+    if !problems.is_empty() {
+        // Several lines would break "one clear line": list them, then fail with a count.
+        for p in &problems {
+            eprintln!("{p}");
+        }
+        anyhow::bail!(
+            "{} problem(s) in the files above; nothing was imported",
+            problems.len()
+        );
+    }
+    let state = startup::build_state(config).await?;
+    for (shown, target, description, checked) in files {
+        let bank = match question_bank::store::bank_by_name(&state.db, &target).await? {
+            Some(bank) => bank,
+            None => question_bank::create_bank(&state, &target, description.as_deref())
+                .await
+                .map_err(|e| anyhow::anyhow!("{shown}: {e}"))?,
+        };
+        let report = question_bank::import_checked(&state, bank.id, checked)
+            .await
+            .map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
+        println!(
+            "{shown}: bank “{}”: {} imported, {} updated, {} unchanged, {} skipped",
+            bank.name,
+            report.imported,
+            report.updated,
+            report.unchanged,
+            report.skipped.len()
+        );
+        for s in report.skipped {
+            println!("  skipped line {}: {}", s.line, s.reason);
+        }
+    }
+    state.db.close().await;
+    Ok(())
+}
+
+fn file_stem(path: &std::path::Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    name.split('.').next().unwrap_or(&name).to_string()
 }

@@ -31,6 +31,8 @@ pub struct Config {
     pub login_lock: Duration,
     /// Seed demo streets, enterprises and accounts into an empty database.
     pub demo_data: bool,
+    /// Load the banks and courses shipped in question-bank/ into a database with no banks.
+    pub shipped_banks: bool,
     pub max_db_connections: u32,
 }
 
@@ -130,6 +132,7 @@ impl Config {
             bind,
             database_kind,
             demo_data: flag("DEMO_DATA", embedded_database)?,
+            shipped_banks: flag("SHIPPED_BANKS", true)?,
             embedded_database,
             database_url,
             redis_url,

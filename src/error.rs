@@ -33,6 +33,9 @@ pub enum AppError {
     /// A dependency (database, live-session store) does not answer: 503, safe to retry.
     #[error("{message}")]
     Unavailable { code: &'static str, message: String },
+    /// A question file with problems: 422 `import_invalid` listing every line at fault.
+    #[error("the file has {} problem(s); nothing was imported", .0.len())]
+    ImportInvalid(Vec<crate::question_bank::formats::LineIssue>),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -64,7 +67,10 @@ impl AppError {
         }
     }
 
-    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+    pub fn invalid(
+        field: impl Into<std::borrow::Cow<'static, str>>,
+        reason: impl Into<String>,
+    ) -> Self {
         AppError::Invalid(Invalid::new(field, reason))
     }
 }

@@ -6,13 +6,16 @@ pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod courses;
 pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod live;
 pub mod org;
+pub mod paper;
 pub mod pii;
+pub mod question_bank;
 pub mod startup;
 pub mod telemetry;
 

@@ -36,6 +36,11 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let bind = config.bind;
         let state = build_state(config).await?;
+        if state.config.shipped_banks {
+            crate::question_bank::shipped::load_if_empty(&state)
+                .await
+                .map_err(|e| anyhow::anyhow!("loading the shipped question banks: {e}"))?;
+        }
         if state.config.demo_data {
             demo::seed_if_empty(&state).await?;
         }

@@ -14,6 +14,16 @@ pub struct ErrorBody {
     /// The request field at fault, when there is one.
     #[oai(skip_serializing_if_is_none)]
     pub field: Option<String>,
+    /// For `import_invalid`: every line of the file at fault.
+    #[oai(skip_serializing_if_is_none)]
+    pub errors: Option<Vec<LineError>>,
+}
+
+/// A problem at one line (or spreadsheet row) of an uploaded file.
+#[derive(Debug, Clone, Object)]
+pub struct LineError {
+    pub line: u64,
+    pub reason: String,
 }
 
 impl ErrorBody {
@@ -22,6 +32,7 @@ impl ErrorBody {
             code: code.into(),
             message: message.into(),
             field: field.map(str::to_string),
+            errors: None,
         }
     }
 }
@@ -62,7 +73,7 @@ impl From<AppError> for ApiError {
             AppError::Invalid(invalid) => ApiError::Unprocessable(Json(ErrorBody::new(
                 "invalid_input",
                 format!("{}: {}", invalid.field, invalid.reason),
-                Some(invalid.field),
+                Some(&invalid.field),
             ))),
             AppError::Unauthenticated => {
                 ApiError::Unauthorized(Json(ErrorBody::new("unauthenticated", message, None)))
@@ -84,6 +95,19 @@ impl From<AppError> for ApiError {
             }
             AppError::Unavailable { code, .. } => {
                 ApiError::Unavailable(Json(ErrorBody::new(code, message, None)))
+            }
+            AppError::ImportInvalid(issues) => {
+                let mut body = ErrorBody::new("import_invalid", message, None);
+                body.errors = Some(
+                    issues
+                        .into_iter()
+                        .map(|i| LineError {
+                            line: i.line as u64,
+                            reason: i.reason,
+                        })
+                        .collect(),
+                );
+                ApiError::Unprocessable(Json(body))
             }
             AppError::Internal(cause) => {
                 tracing::error!(error = ?cause, "internal error");

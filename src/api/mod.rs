@@ -2,6 +2,8 @@
 //! document and the error rendering every response shares.
 
 pub mod auth;
+pub mod banks;
+pub mod courses;
 pub mod error;
 pub mod health;
 pub mod org;
@@ -24,6 +26,10 @@ pub enum ApiTags {
     Users,
     /// Streets (街道) and enterprises (企业).
     Organisations,
+    /// Question banks (题库), imports and exports.
+    QuestionBanks,
+    /// Courses and their exam blueprints.
+    Courses,
 }
 
 type Apis = (
@@ -31,6 +37,8 @@ type Apis = (
     auth::AuthApi,
     users::UsersApi,
     org::OrgApi,
+    banks::BanksApi,
+    courses::CoursesApi,
 );
 
 pub fn openapi_service(state: &AppState) -> OpenApiService<Apis, ()> {
@@ -45,6 +53,12 @@ pub fn openapi_service(state: &AppState) -> OpenApiService<Apis, ()> {
             state: state.clone(),
         },
         org::OrgApi {
+            state: state.clone(),
+        },
+        banks::BanksApi {
+            state: state.clone(),
+        },
+        courses::CoursesApi {
             state: state.clone(),
         },
     );

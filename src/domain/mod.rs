@@ -21,14 +21,18 @@ pub use role::Role;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {reason}")]
 pub struct Invalid {
-    pub field: &'static str,
+    /// The request field, e.g. `id_number` or `blueprint.sections[1].count`.
+    pub field: std::borrow::Cow<'static, str>,
     pub reason: String,
 }
 
 impl Invalid {
-    pub fn new(field: &'static str, reason: impl Into<String>) -> Self {
+    pub fn new(
+        field: impl Into<std::borrow::Cow<'static, str>>,
+        reason: impl Into<String>,
+    ) -> Self {
         Self {
-            field,
+            field: field.into(),
             reason: reason.into(),
         }
     }

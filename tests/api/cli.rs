@@ -113,3 +113,64 @@ async fn an_unreachable_redis_stops_start_up_naming_the_variable() {
         .expect("start-up refuses");
     assert!(err.to_string().contains("REDIS_URL"), "{err}");
 }
+
+#[tokio::test]
+async fn import_reads_every_file_first_and_writes_nothing_on_a_problem() {
+    let env = TestEnv::new().await;
+    let dir = env.data_dir.path();
+    let native = dir.join("题库.toml");
+    std::fs::write(&native, crate::banks::NATIVE).unwrap();
+    let gift = dir.join("extra.gift");
+    std::fs::write(
+        &gift,
+        "::Q1:: 119是火警电话。 {T}\n\n::Q2:: 120是什么电话？ {=急救 ~火警}\n",
+    )
+    .unwrap();
+    let broken = dir.join("broken.aiken");
+    std::fs::write(&broken, "只有一个选项的题\nA. 唯一\nANSWER: A\n").unwrap();
+
+    let path = |p: &std::path::Path| p.display().to_string();
+    let refused = safecert(&env, &["import", &path(&native), &path(&broken)]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("broken.aiken:3"),
+        "{}",
+        stderr(&refused)
+    );
+
+    let first = safecert(
+        &env,
+        &["import", &path(&native), "--bank", "测试题库", &path(&gift)],
+    );
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(stdout(&first).contains("3 imported"), "{}", stdout(&first));
+    assert!(stdout(&first).contains("2 imported"), "{}", stdout(&first));
+
+    let again = safecert(
+        &env,
+        &["import", "--bank", "测试题库", &path(&native), &path(&gift)],
+    );
+    assert!(
+        stdout(&again).contains("3 unchanged") && stdout(&again).contains("2 unchanged"),
+        "{}",
+        stdout(&again)
+    );
+
+    let state = safecert::startup::build_state(env.config()).await.unwrap();
+    let bank = safecert::question_bank::store::bank_by_name(&state.db, "测试题库")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        bank.active_questions, 5,
+        "the refused run wrote nothing, the others once"
+    );
+    let (banks, _) = safecert::question_bank::store::list_banks(&state.db, 10, 0)
+        .await
+        .unwrap();
+    assert_eq!(banks.len(), 1);
+
+    let unknown = safecert(&env, &["import", "--format", "docx", &path(&native)]);
+    assert!(!unknown.status.success());
+    assert!(stderr(&unknown).contains("--format"));
+}

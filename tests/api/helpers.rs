@@ -109,6 +109,8 @@ impl TestEnv {
         vars.insert("DATA_DIR".into(), data_dir.path().display().to_string());
         vars.insert("BIND".into(), "127.0.0.1:0".into());
         vars.insert("DEMO_DATA".into(), "false".into());
+        // Most tests bring their own questions; the shipped-bank tests turn this back on.
+        vars.insert("SHIPPED_BANKS".into(), "false".into());
         vars.insert("PUBLIC_BASE_URL".into(), "https://safecert.test".into());
         let postgres = match std::env::var("TEST_DATABASE_URL") {
             Ok(url) if !url.is_empty() => {
@@ -206,7 +208,7 @@ impl TestApp {
         if let Some(body) = body {
             req = req.json(&body);
         }
-        read(req.send().await.expect("request sent")).await
+        read_reply(req.send().await.expect("request sent")).await
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
@@ -227,7 +229,7 @@ impl TestApp {
             .send()
             .await
             .expect("request sent");
-        read(resp).await
+        read_reply(resp).await
     }
 
     pub async fn login(&self, login: &str, password: &str) -> Reply {
@@ -283,7 +285,7 @@ impl TestApp {
     }
 }
 
-async fn read(resp: reqwest::Response) -> Reply {
+pub async fn read_reply(resp: reqwest::Response) -> Reply {
     let status = resp.status();
     let content_type = resp
         .headers()

@@ -2,7 +2,9 @@
 //! runs them again with TEST_DATABASE_URL and TEST_REDIS_URL set.
 
 mod auth;
+mod banks;
 mod cli;
+mod courses;
 mod health;
 mod helpers;
 mod org;

@@ -1,0 +1,221 @@
+//! Courses (课程) and their exam rules: pass mark, time limit, certificate validity, retakes,
+//! whether a practical assessment is required, and the blueprint papers are drawn from.
+//! Owns `courses`.
+
+pub mod blueprint;
+pub mod store;
+
+use crate::{
+    AppState,
+    error::{AppError, AppResult},
+    paper::{self, Candidate, Paper},
+    question_bank,
+};
+use blueprint::Blueprint;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, poem_openapi::Enum)]
+#[serde(rename_all = "snake_case")]
+#[oai(rename_all = "snake_case")]
+pub enum CourseCategory {
+    /// 应急第一响应人.
+    FirstResponder,
+    /// 主要负责人和安全生产管理人员 (initial training and yearly re-education).
+    SafetyManager,
+    /// 特种作业.
+    SpecialOperation,
+    Other,
+}
+
+impl CourseCategory {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CourseCategory::FirstResponder => "first_responder",
+            CourseCategory::SafetyManager => "safety_manager",
+            CourseCategory::SpecialOperation => "special_operation",
+            CourseCategory::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            CourseCategory::FirstResponder,
+            CourseCategory::SafetyManager,
+            CourseCategory::SpecialOperation,
+            CourseCategory::Other,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
+    }
+}
+
+/// When a candidate may see the answer key of their graded attempt.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, poem_openapi::Enum,
+)]
+#[serde(rename_all = "snake_case")]
+#[oai(rename_all = "snake_case")]
+pub enum ReviewAfter {
+    /// Right after submitting.
+    Submit,
+    /// Once the sitting's window has closed (the default: no leaks to later candidates).
+    #[default]
+    Close,
+    Never,
+}
+
+impl ReviewAfter {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewAfter::Submit => "submit",
+            ReviewAfter::Close => "close",
+            ReviewAfter::Never => "never",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "submit" => Some(ReviewAfter::Submit),
+            "close" => Some(ReviewAfter::Close),
+            "never" => Some(ReviewAfter::Never),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Course {
+    pub id: i64,
+    pub code: String,
+    pub title: String,
+    pub category: CourseCategory,
+    pub training_hours: i64,
+    pub pass_mark: f64,
+    pub time_limit_minutes: i64,
+    pub validity_months: i64,
+    pub retake_limit: i64,
+    pub practical_required: bool,
+    pub review_after: ReviewAfter,
+    pub blueprint: Blueprint,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A course as proposed, before checks.
+#[derive(Debug, Clone)]
+pub struct NewCourse {
+    pub code: String,
+    pub title: String,
+    pub category: CourseCategory,
+    pub training_hours: i64,
+    pub pass_mark: f64,
+    pub time_limit_minutes: i64,
+    pub validity_months: i64,
+    pub retake_limit: i64,
+    pub practical_required: bool,
+    pub review_after: ReviewAfter,
+    pub blueprint: Blueprint,
+}
+
+impl NewCourse {
+    /// Rules that need no database.
+    pub fn check(&self) -> AppResult<()> {
+        let code_ok = !self.code.is_empty()
+            && self.code.len() <= 32
+            && self
+                .code
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !code_ok {
+            return Err(AppError::invalid("code", "1 to 32 letters, digits, - or _"));
+        }
+        if self.title.trim().is_empty() || self.title.chars().count() > 100 {
+            return Err(AppError::invalid("title", "1 to 100 characters"));
+        }
+        if !(0..=1000).contains(&self.training_hours) {
+            return Err(AppError::invalid("training_hours", "0 to 1000 学时"));
+        }
+        if !(1..=600).contains(&self.time_limit_minutes) {
+            return Err(AppError::invalid("time_limit_minutes", "1 to 600 minutes"));
+        }
+        if !(1..=240).contains(&self.validity_months) {
+            return Err(AppError::invalid("validity_months", "1 to 240 months"));
+        }
+        if !(0..=10).contains(&self.retake_limit) {
+            return Err(AppError::invalid("retake_limit", "0 to 10 retakes"));
+        }
+        self.blueprint
+            .check_shape()
+            .map_err(|(field, reason)| AppError::invalid(field, reason))?;
+        let total = self.blueprint.total_points();
+        if !(self.pass_mark.is_finite() && self.pass_mark > 0.0 && self.pass_mark <= total) {
+            return Err(AppError::invalid(
+                "pass_mark",
+                format!("must be above 0 and at most the paper's total of {total} points"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The active pool as draw candidates, in question-id order.
+pub fn candidates(questions: &[question_bank::Question]) -> Vec<Candidate<'_>> {
+    questions
+        .iter()
+        .map(|q| Candidate {
+            question_id: q.id,
+            version_id: q.version_id,
+            bank_id: q.bank_id,
+            content: &q.content,
+        })
+        .collect()
+}
+
+/// Refuses a blueprint the banks cannot fill, naming the section.
+pub async fn check_against_banks(state: &AppState, blueprint: &Blueprint) -> AppResult<()> {
+    for (i, section) in blueprint.sections.iter().enumerate() {
+        if let Some(bank_id) = section.bank_id
+            && question_bank::store::bank(&state.db, bank_id)
+                .await?
+                .is_none()
+        {
+            return Err(AppError::invalid(
+                format!("blueprint.sections[{i}].bank_id"),
+                format!("no question bank {bank_id}"),
+            ));
+        }
+    }
+    let pool = question_bank::store::active_questions(&state.db).await?;
+    paper::draw(blueprint, &candidates(&pool), 0).map_err(|short| {
+        AppError::invalid(
+            format!("blueprint.sections[{}]", short.section),
+            short.to_string(),
+        )
+    })?;
+    Ok(())
+}
+
+pub async fn create(state: &AppState, new: NewCourse) -> AppResult<Course> {
+    new.check()?;
+    check_against_banks(state, &new.blueprint).await?;
+    let id = store::insert(&state.db, &new, Utc::now()).await?;
+    require(state, id).await
+}
+
+pub async fn require(state: &AppState, id: i64) -> AppResult<Course> {
+    store::course(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("course_not_found", "no such course"))
+}
+
+/// Draws a paper for `course` from the current active pool.
+pub async fn draw_paper(state: &AppState, course: &Course, seed: u64) -> AppResult<Paper> {
+    let pool = question_bank::store::active_questions(&state.db).await?;
+    paper::draw(&course.blueprint, &candidates(&pool), seed).map_err(|short| {
+        AppError::conflict(
+            "blueprint_unsatisfiable",
+            None,
+            format!("the banks no longer fill this course's blueprint: {short}"),
+        )
+    })
+}

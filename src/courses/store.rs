@@ -1,0 +1,121 @@
+//! SQL for courses. The blueprint is stored as JSON text.
+
+use super::{Course, CourseCategory, NewCourse, ReviewAfter};
+use crate::{
+    db::{Db, unique_violation},
+    error::AppError,
+    with_pool,
+};
+use chrono::{DateTime, Utc};
+
+#[derive(sqlx::FromRow)]
+struct CourseRow {
+    id: i64,
+    code: String,
+    title: String,
+    category: String,
+    training_hours: i64,
+    pass_mark: f64,
+    time_limit_minutes: i64,
+    validity_months: i64,
+    retake_limit: i64,
+    practical_required: bool,
+    review_after: String,
+    blueprint: String,
+    created_at: DateTime<Utc>,
+}
+
+impl CourseRow {
+    fn into_course(self) -> Result<Course, AppError> {
+        Ok(Course {
+            id: self.id,
+            category: CourseCategory::parse(&self.category).ok_or_else(|| {
+                AppError::Internal(anyhow::anyhow!(
+                    "course {} category {}",
+                    self.id,
+                    self.category
+                ))
+            })?,
+            review_after: ReviewAfter::parse(&self.review_after).unwrap_or_default(),
+            blueprint: serde_json::from_str(&self.blueprint).map_err(|e| {
+                AppError::Internal(anyhow::anyhow!("course {} blueprint: {e}", self.id))
+            })?,
+            code: self.code,
+            title: self.title,
+            training_hours: self.training_hours,
+            pass_mark: self.pass_mark,
+            time_limit_minutes: self.time_limit_minutes,
+            validity_months: self.validity_months,
+            retake_limit: self.retake_limit,
+            practical_required: self.practical_required,
+            created_at: self.created_at,
+        })
+    }
+}
+
+const SELECT: &str = "SELECT id, code, title, category, training_hours, pass_mark, time_limit_minutes, \
+     validity_months, retake_limit, practical_required, review_after, blueprint, created_at FROM courses";
+
+pub async fn insert(db: &Db, c: &NewCourse, now: DateTime<Utc>) -> Result<i64, AppError> {
+    let blueprint = serde_json::to_string(&c.blueprint).expect("blueprint serialises");
+    let result: Result<i64, sqlx::Error> = with_pool!(db, pool => {
+        sqlx::query_scalar(
+            "INSERT INTO courses (code, title, category, training_hours, pass_mark, time_limit_minutes, \
+             validity_months, retake_limit, practical_required, review_after, blueprint, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+        )
+        .bind(&c.code)
+        .bind(c.title.trim())
+        .bind(c.category.as_str())
+        .bind(c.training_hours)
+        .bind(c.pass_mark)
+        .bind(c.time_limit_minutes)
+        .bind(c.validity_months)
+        .bind(c.retake_limit)
+        .bind(c.practical_required)
+        .bind(c.review_after.as_str())
+        .bind(&blueprint)
+        .bind(now)
+        .fetch_one(pool)
+        .await
+    });
+    result.map_err(|err| match unique_violation(&err, &["code"]) {
+        Some(_) => AppError::conflict(
+            "course_code_taken",
+            Some("code"),
+            "a course with this code exists already",
+        ),
+        None => err.into(),
+    })
+}
+
+pub async fn course(db: &Db, id: i64) -> Result<Option<Course>, AppError> {
+    let sql = format!("{SELECT} WHERE id = $1");
+    let row: Option<CourseRow> = with_pool!(db, pool => {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await?
+    });
+    row.map(CourseRow::into_course).transpose()
+}
+
+pub async fn course_by_code(db: &Db, code: &str) -> Result<Option<Course>, AppError> {
+    let sql = format!("{SELECT} WHERE code = $1");
+    let row: Option<CourseRow> = with_pool!(db, pool => {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(code).fetch_optional(pool).await?
+    });
+    row.map(CourseRow::into_course).transpose()
+}
+
+pub async fn list(db: &Db, limit: i64, offset: i64) -> Result<(Vec<Course>, i64), AppError> {
+    let sql = format!("{SELECT} ORDER BY id LIMIT $1 OFFSET $2");
+    let (rows, total): (Vec<CourseRow>, i64) = with_pool!(db, pool => {
+        let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(limit).bind(offset).fetch_all(pool).await?;
+        let total = sqlx::query_scalar("SELECT COUNT(*) FROM courses").fetch_one(pool).await?;
+        (rows, total)
+    });
+    Ok((
+        rows.into_iter()
+            .map(CourseRow::into_course)
+            .collect::<Result<_, _>>()?,
+        total,
+    ))
+}

@@ -1,0 +1,622 @@
+use super::types::{LineIssue, Parsed, ParsedAnswer, ParsedQuestion};
+
+// Moodle GIFT import (GIFT 格式题库导入): turns a GIFT text file into `Parsed`.
+//
+// It follows Moodle's own importer (`question/format/gift/format.php`): questions are blocks
+// of lines separated by blank lines, `//` lines are comments, `$CATEGORY:` switches the
+// category, `::title::` and `[html]`-style format markers are optional, `\` escapes the
+// control characters, and the content of the `{...}` answer block decides the question type.
+// Only single-choice, multiple-choice and true/false questions come out as questions; the
+// other GIFT types are reported in `skipped` and broken blocks in `errors`. Pure text in,
+// data out: no I/O, and no input makes it panic.
+
+/// The blank that replaces the answer block in a missing-word question (Moodle's own).
+const BLANK: &str = "_____";
+
+/// While a block is taken apart, escaped control characters stand in as Unicode
+/// noncharacters, so `\~ \= \# \{ \} \:` are never read as syntax (Moodle swaps them for
+/// `&&061;`-style placeholders for the same reason). `\n` gets one too, so that line counting
+/// inside a block stays exact.
+const ESCAPES: [(char, char); 7] = [
+    (':', '\u{FDD0}'),
+    ('#', '\u{FDD1}'),
+    ('=', '\u{FDD2}'),
+    ('{', '\u{FDD3}'),
+    ('}', '\u{FDD4}'),
+    ('~', '\u{FDD5}'),
+    ('n', '\u{FDD6}'),
+];
+
+const SUPPORTED: &str = "only single-choice, multiple-choice and true/false questions are imported";
+
+/// Parses a whole GIFT file. See the module documentation for what goes where.
+pub fn parse(text: &str) -> Parsed {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut parsed = Parsed::default();
+    let mut category: Option<String> = None;
+    let mut block = Block::default();
+    for (index, raw) in text.split('\n').enumerate() {
+        let line = raw.trim();
+        if line.is_empty() {
+            block.flush(&mut category, &mut parsed);
+        } else if line.starts_with("//") {
+            block.comments.push(line);
+        } else {
+            block.lines.push((index + 1, line));
+        }
+    }
+    block.flush(&mut category, &mut parsed);
+    parsed
+}
+
+/// The non-blank lines between two blank lines: the question's lines (1-based number, trimmed
+/// text) and, apart, its comment lines, which may carry Moodle's `[tag:...]` markers.
+#[derive(Default)]
+struct Block<'a> {
+    lines: Vec<(usize, &'a str)>,
+    comments: Vec<&'a str>,
+}
+
+impl Block<'_> {
+    fn flush(&mut self, category: &mut Option<String>, parsed: &mut Parsed) {
+        let Block {
+            mut lines,
+            comments,
+        } = std::mem::take(self);
+        // A `$CATEGORY:` line applies to the questions after it. Moodle wants it alone in its
+        // block; a question written right under it (no blank line) is still read as one.
+        if let Some(&(_, first)) = lines.first()
+            && let Some(path) = first.strip_prefix("$CATEGORY:")
+        {
+            *category = category_tag(&restore(&protect(path)));
+            lines.remove(0);
+        }
+        let Some(&(line, _)) = lines.first() else {
+            return; // only comments, or only the category line
+        };
+        match read_question(&lines, &comments, category.as_deref()) {
+            Ok(Read::Question(question)) => parsed.questions.push(question),
+            Ok(Read::Skipped(reason)) => parsed.skipped.push(LineIssue { line, reason }),
+            Err(reason) => parsed.errors.push(LineIssue { line, reason }),
+        }
+    }
+}
+
+enum Read {
+    Question(ParsedQuestion),
+    Skipped(String),
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Format {
+    Moodle,
+    Html,
+    Plain,
+    Markdown,
+}
+
+/// Reads one question block (Moodle's `readquestion`). `Err` is a malformed block.
+fn read_question(
+    lines: &[(usize, &str)],
+    comments: &[&str],
+    category: Option<&str>,
+) -> Result<Read, String> {
+    let joined: Vec<&str> = lines.iter().map(|&(_, text)| text).collect();
+    let whole = protect(&joined.join("\n"));
+    // Line number of a byte offset into `whole` (every '\n' in it is a line break of the file).
+    let line_at = |sub: &str, offset: usize| {
+        let at = offset_in(&whole, sub) + offset;
+        let breaks = whole.get(..at).map_or(0, |s| s.matches('\n').count());
+        lines.get(breaks).or(lines.last()).map_or(0, |&(n, _)| n)
+    };
+
+    let mut text = whole.trim();
+    let mut title = String::new();
+    if let Some(rest) = text.strip_prefix("::") {
+        text = rest;
+        if let Some(end) = rest.find("::") {
+            title = restore(&rest[..end]).trim().to_string();
+            text = rest[end + 2..].trim();
+        }
+    }
+    let kind = |name: &str| {
+        if title.is_empty() {
+            format!("{name} question")
+        } else {
+            format!("{name} question \"{title}\"")
+        }
+    };
+    let skip = |name: &str| {
+        Ok(Read::Skipped(format!(
+            "{} skipped: {SUPPORTED}",
+            kind(name)
+        )))
+    };
+
+    let (open, close) = match (text.find('{'), text.find('}')) {
+        (None, None) => return skip("description (no answer block)"),
+        (Some(open), None) => {
+            return Err(format!(
+                "unclosed `{{` on line {}: the answer block has no `}}`",
+                line_at(text, open)
+            ));
+        }
+        (None, Some(close)) => {
+            return Err(format!(
+                "`}}` on line {} has no opening `{{`",
+                line_at(text, close)
+            ));
+        }
+        (Some(open), Some(close)) if close < open => {
+            return Err(format!(
+                "`}}` on line {} comes before the answer block's `{{`",
+                line_at(text, close)
+            ));
+        }
+        (Some(open), Some(close)) => (open, close),
+    };
+    let inner = &text[open + 1..close];
+    if let Some(nested) = inner.find('{') {
+        return Err(format!(
+            "unclosed `{{` on line {}: another `{{` follows on line {} before any `}}`",
+            line_at(text, open),
+            line_at(inner, nested)
+        ));
+    }
+    let after = &text[close + 1..];
+    if let Some(second) = after.find('{') {
+        return Err(format!(
+            "a second answer block starts on line {}: separate questions with a blank line",
+            line_at(after, second)
+        ));
+    }
+    if let Some(stray) = after.find('}') {
+        return Err(format!(
+            "`}}` on line {} has no opening `{{`",
+            line_at(after, stray)
+        ));
+    }
+
+    // Text after the block makes it a missing-word question (Moodle inserts the blank even
+    // when only `.` follows). Stray quotes/semicolons such as the `";` in Moodle's own fixture
+    // are dropped instead: they are export debris, not part of the sentence.
+    let trailing = after.trim();
+    let stem_source = if trailing.is_empty() || trailing.chars().all(is_debris) {
+        text[..open].to_string()
+    } else {
+        format!("{}{BLANK}{}", &text[..open], after)
+    };
+    let (stem, format) = render(&stem_source, Format::Moodle);
+
+    // General feedback (解析): after the last `####` in the answer block, for every type.
+    let mut answer = inner.trim();
+    let mut general = "";
+    if let Some(at) = answer.rfind("####") {
+        general = &answer[at + 4..];
+        answer = answer[..at].trim();
+    }
+
+    // Moodle decides the type in this order; only its MC and TF come through.
+    let head = answer.split('#').next().unwrap_or_default().trim();
+    let parsed_answer = if answer.is_empty() {
+        return skip("essay");
+    } else if answer.starts_with('#') {
+        return skip("numerical");
+    } else if answer.contains('~') {
+        read_choice(answer, format)?
+    } else if answer.contains('=') && answer.contains("->") {
+        return skip("matching");
+    } else if ["T", "TRUE", "F", "FALSE"].contains(&head) {
+        ParsedAnswer::TrueFalse(head.starts_with('T'))
+    } else if ["T", "TRUE", "F", "FALSE"]
+        .iter()
+        .any(|tf| tf.eq_ignore_ascii_case(head))
+    {
+        // Moodle's check is case-sensitive: `{true}` is a short answer there too.
+        return skip("short answer (true/false is written `{T}`, `{TRUE}`, `{F}` or `{FALSE}`)");
+    } else {
+        return skip("short answer");
+    };
+
+    if stem.is_empty() {
+        return Err(format!("{} has no text", kind("the")));
+    }
+    let mut tags: Vec<String> = category.map(str::to_string).into_iter().collect();
+    for tag in comments.iter().flat_map(|comment| comment_tags(comment)) {
+        if !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+    Ok(Read::Question(ParsedQuestion {
+        line: lines[0].0,
+        reference: None, // GIFT titles are not unique (see `ParsedQuestion::reference`)
+        stem,
+        answer: parsed_answer,
+        explanation: render(general, format).0,
+        tags,
+        difficulty: None,
+        status: None,
+    }))
+}
+
+/// Reads a multiple-choice answer block: `=` right, `~` wrong, `%n%` weights, `#` feedback.
+fn read_choice(answer: &str, format: Format) -> Result<ParsedAnswer, String> {
+    // Moodle: replace "=" by "~=", split on "~", drop a blank first piece.
+    let mut pieces: Vec<(Option<char>, &str)> = Vec::new();
+    let (mut marker, mut start) = (None, 0);
+    for (at, ch) in answer.char_indices() {
+        if ch == '~' || ch == '=' {
+            pieces.push((marker, &answer[start..at]));
+            (marker, start) = (Some(ch), at + 1);
+        }
+    }
+    pieces.push((marker, &answer[start..]));
+    if matches!(pieces.first(), Some((None, text)) if text.trim().is_empty()) {
+        pieces.remove(0);
+    }
+
+    let mut options = Vec::new();
+    let mut weights = Vec::new();
+    for (marker, piece) in pieces {
+        let piece = piece.trim();
+        let (weight, body) = match (split_weight(piece), marker) {
+            (Some((weight, rest)), _) => (weight, rest),
+            (None, Some('=')) => (100.0, piece),
+            (None, _) => (0.0, piece),
+        };
+        // Per-option feedback (after `#`) is not kept.
+        let (text, _) = render(body.split('#').next().unwrap_or_default(), format);
+        if text.is_empty() {
+            return Err(format!(
+                "option {} of the choice question is empty",
+                options.len() + 1
+            ));
+        }
+        options.push(text);
+        weights.push(weight);
+    }
+    if options.len() < 2 {
+        return Err(format!(
+            "a choice question needs at least 2 options, this one has {}",
+            options.len()
+        ));
+    }
+
+    let full: Vec<usize> = (0..weights.len())
+        .filter(|&i| weights[i] >= 100.0)
+        .collect();
+    match full.len() {
+        // Partial-credit options beside the one full answer count as wrong for us.
+        1 => Ok(ParsedAnswer::Choice {
+            options,
+            correct: full,
+            multiple: false,
+        }),
+        0 => {
+            let correct: Vec<usize> = (0..weights.len()).filter(|&i| weights[i] > 0.0).collect();
+            if correct.is_empty() {
+                Err(
+                    "the choice question has no correct option: mark one with `=`, \
+                     or several with positive `~%n%` weights"
+                        .to_string(),
+                )
+            } else {
+                Ok(ParsedAnswer::Choice {
+                    options,
+                    correct,
+                    multiple: true,
+                })
+            }
+        }
+        // Moodle would accept either as full marks in a one-answer question; an exam must
+        // not guess which the author meant.
+        n => Err(format!(
+            "{n} options are fully correct (`=` or `%100%`) in a one-answer question; \
+             give several correct answers positive `~%n%` weights that add up to 100"
+        )),
+    }
+}
+
+/// A leading `%n%` weight (Moodle's `^%-*([0-9]{1,2})\.?([0-9]*)%`): the percentage and the
+/// rest of the option. `None` when there is no well-formed weight.
+fn split_weight(piece: &str) -> Option<(f64, &str)> {
+    let rest = piece.strip_prefix('%')?;
+    let (number, after) = rest.split_once('%')?;
+    let digits = number.trim_start_matches('-');
+    let negative = digits.len() != number.len();
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let is_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty() || !is_digits(int) || !is_digits(frac) {
+        return None;
+    }
+    let value: f64 = format!("{int}.{frac}0").parse().ok()?;
+    Some((if negative { -value } else { value }, after))
+}
+
+/// Moodle's `parse_text_with_format`: an optional `[html]`, `[moodle]`, `[plain]` or
+/// `[markdown]` marker (anything else is text), escapes restored, and for HTML the tags
+/// stripped and entities decoded. Returns the text and the format it was in.
+fn render(raw: &str, default: Format) -> (String, Format) {
+    let raw = raw.trim();
+    let marked = raw.strip_prefix('[').and_then(|rest| rest.split_once(']'));
+    let (format, body) = match marked {
+        Some(("html", body)) => (Format::Html, body),
+        Some(("moodle", body)) => (Format::Moodle, body),
+        Some(("plain", body)) => (Format::Plain, body),
+        Some(("markdown", body)) => (Format::Markdown, body),
+        _ => (default, raw),
+    };
+    let body = restore(body);
+    let text = match format {
+        Format::Html => html_to_text(&body),
+        Format::Moodle | Format::Plain | Format::Markdown => body.trim().to_string(),
+    };
+    (text, format)
+}
+
+/// Swaps escaped control characters for placeholders (`\\` becomes a plain backslash).
+fn protect(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(ch) = chars.next() {
+        if ESCAPES.iter().any(|&(_, placeholder)| placeholder == ch) {
+            continue; // a noncharacter in the input would be mistaken for an escape
+        }
+        if ch != '\\' {
+            out.push(ch);
+            continue;
+        }
+        match chars.peek().copied() {
+            Some('\\') => {
+                chars.next();
+                out.push('\\');
+            }
+            Some(next) => match ESCAPES.iter().find(|&&(escaped, _)| escaped == next) {
+                Some(&(_, placeholder)) => {
+                    chars.next();
+                    out.push(placeholder);
+                }
+                None => out.push('\\'),
+            },
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+/// Turns placeholders back into the characters they stand for.
+fn restore(text: &str) -> String {
+    text.chars()
+        .map(
+            |ch| match ESCAPES.iter().find(|&&(_, placeholder)| placeholder == ch) {
+                Some(&('n', _)) => '\n',
+                Some(&(escaped, _)) => escaped,
+                None => ch,
+            },
+        )
+        .collect()
+}
+
+/// Byte offset of `inner`, a subslice of `outer`, within `outer`.
+fn offset_in(outer: &str, inner: &str) -> usize {
+    (inner.as_ptr() as usize).saturating_sub(outer.as_ptr() as usize)
+}
+
+fn is_debris(ch: char) -> bool {
+    matches!(ch, '"' | '\'' | ';' | '`') || ch.is_whitespace()
+}
+
+/// The tag for a `$CATEGORY:` path: its last segment, without the `$course$`-style context
+/// or `top`. In Moodle category paths `//` is a literal `/`.
+fn category_tag(path: &str) -> Option<String> {
+    let mut segments = vec![String::new()];
+    let mut chars = path.chars().peekable();
+    while let Some(ch) = chars.next() {
+        match ch {
+            '/' if chars.peek() == Some(&'/') => {
+                chars.next();
+                segments.last_mut()?.push('/');
+            }
+            '/' => segments.push(String::new()),
+            _ => segments.last_mut()?.push(ch),
+        }
+    }
+    let mut segments: Vec<String> = segments
+        .into_iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if segments
+        .first()
+        .is_some_and(|s| s.len() > 1 && s.starts_with('$') && s.ends_with('$'))
+    {
+        segments.remove(0);
+    }
+    if segments.first().is_some_and(|s| s == "top") {
+        segments.remove(0);
+    }
+    segments.pop()
+}
+
+/// Moodle's `[tag:...]` markers in a comment line (`\]` is a literal `]`).
+fn comment_tags(comment: &str) -> Vec<String> {
+    let mut tags = Vec::new();
+    let mut rest = comment;
+    while let Some(start) = rest.find("[tag:") {
+        rest = &rest[start + 5..];
+        let mut tag = String::new();
+        let mut chars = rest.char_indices();
+        let mut end = None;
+        while let Some((at, ch)) = chars.next() {
+            match ch {
+                '\\' if rest[at + 1..].starts_with(']') => {
+                    chars.next();
+                    tag.push(']');
+                }
+                ']' => {
+                    end = Some(at);
+                    break;
+                }
+                _ => tag.push(ch),
+            }
+        }
+        let Some(end) = end else { break };
+        rest = &rest[end + 1..];
+        let tag = tag.trim();
+        if !tag.is_empty() {
+            tags.push(tag.to_string());
+        }
+    }
+    tags
+}
+
+/// HTML to plain text: tags removed (block-level ones leave a space), `<script>`/`<style>`
+/// content dropped, entities decoded, whitespace collapsed, trimmed.
+fn html_to_text(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(lt) = rest.find('<') {
+        text.push_str(&rest[..lt]);
+        let tail = &rest[lt..];
+        let Some(end) = tag_end(tail) else {
+            text.push('<');
+            rest = &tail[1..];
+            continue;
+        };
+        let name: String = tail[1..end]
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        rest = &tail[end + 1..];
+        if (name == "script" || name == "style") && !tail[1..].starts_with('/') {
+            let close = format!("</{name}");
+            rest = match rest.to_ascii_lowercase().find(&close) {
+                Some(at) => rest.get(at..).unwrap_or_default(),
+                None => "",
+            };
+        }
+        const BLOCKS: [&str; 24] = [
+            "br",
+            "p",
+            "div",
+            "li",
+            "ul",
+            "ol",
+            "tr",
+            "td",
+            "th",
+            "table",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "hr",
+            "blockquote",
+            "pre",
+            "dt",
+            "dd",
+            "dl",
+            "section",
+            "img",
+        ];
+        if BLOCKS.contains(&name.as_str()) {
+            text.push(' ');
+        }
+    }
+    text.push_str(rest);
+    decode_entities(&text)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Index of the `>` closing the tag `tail` starts with, or `None` when the `<` is just text.
+fn tag_end(tail: &str) -> Option<usize> {
+    let next = tail[1..].chars().next()?;
+    if !(next.is_ascii_alphabetic() || matches!(next, '/' | '!' | '?')) {
+        return None;
+    }
+    if tail.starts_with("<!--") {
+        return tail.find("-->").map(|at| at + 2);
+    }
+    let mut quote = None;
+    for (at, ch) in tail.char_indices().skip(1) {
+        match (quote, ch) {
+            (None, '"' | '\'') => quote = Some(ch),
+            (Some(open), _) if ch == open => quote = None,
+            (None, '>') => return Some(at),
+            _ => {}
+        }
+    }
+    tail.find('>') // an unbalanced quote: end at the first `>` after all
+}
+
+fn decode_entities(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        rest = &rest[amp..];
+        // The longest name or number we decode is well under 12 characters.
+        let semi = rest[1..].char_indices().take(12).find(|&(_, ch)| ch == ';');
+        let decoded = semi.and_then(|(at, _)| Some((entity(&rest[1..at + 1])?, at + 2)));
+        match decoded {
+            Some((ch, len)) => {
+                out.push(ch);
+                rest = &rest[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn entity(name: &str) -> Option<char> {
+    if let Some(number) = name.strip_prefix('#') {
+        let code = match number.strip_prefix(['x', 'X']) {
+            Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+            None => number.parse().ok()?,
+        };
+        return char::from_u32(code).filter(|&ch| ch != '\0');
+    }
+    Some(match name {
+        "lt" => '<',
+        "gt" => '>',
+        "amp" => '&',
+        "quot" => '"',
+        "apos" => '\'',
+        "nbsp" => ' ',
+        "ensp" | "emsp" | "thinsp" => ' ',
+        "ndash" => '–',
+        "mdash" => '—',
+        "lsquo" => '‘',
+        "rsquo" => '’',
+        "ldquo" => '“',
+        "rdquo" => '”',
+        "hellip" => '…',
+        "middot" => '·',
+        "times" => '×',
+        "divide" => '÷',
+        "deg" => '°',
+        "plusmn" => '±',
+        "le" => '≤',
+        "ge" => '≥',
+        "ne" => '≠',
+        "copy" => '©',
+        "reg" => '®',
+        "yen" => '¥',
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+#[path = "tests/gift.rs"]
+mod tests;

@@ -1,0 +1,200 @@
+//! The banks and demo courses shipped in `question-bank/`, embedded in the binary so a fresh
+//! database gets them wherever the service runs from.
+
+use super::formats::Format;
+use crate::{
+    AppState,
+    courses::{
+        self, CourseCategory, NewCourse, ReviewAfter,
+        blueprint::{Blueprint, DifficultyBand, Scoring, Section},
+    },
+    error::{AppError, AppResult},
+    question_bank::{self, content::QuestionKind},
+};
+use serde::Deserialize;
+
+/// Every shipped bank file: (file name, contents). A test checks this list against the folder.
+pub const BANK_FILES: &[(&str, &str)] = &[
+    (
+        "first-responder-rescue.toml",
+        include_str!("../../question-bank/first-responder-rescue.toml"),
+    ),
+    (
+        "first-responder-hazards.toml",
+        include_str!("../../question-bank/first-responder-hazards.toml"),
+    ),
+    (
+        "safety-manager-law.toml",
+        include_str!("../../question-bank/safety-manager-law.toml"),
+    ),
+    (
+        "safety-manager-practice.toml",
+        include_str!("../../question-bank/safety-manager-practice.toml"),
+    ),
+    (
+        "reeducation-electroplating.toml",
+        include_str!("../../question-bank/reeducation-electroplating.toml"),
+    ),
+    (
+        "reeducation-confined-space.toml",
+        include_str!("../../question-bank/reeducation-confined-space.toml"),
+    ),
+    (
+        "reeducation-lithium-battery.toml",
+        include_str!("../../question-bank/reeducation-lithium-battery.toml"),
+    ),
+    (
+        "reeducation-combustible-dust.toml",
+        include_str!("../../question-bank/reeducation-combustible-dust.toml"),
+    ),
+    (
+        "reeducation-hazardous-chemicals.toml",
+        include_str!("../../question-bank/reeducation-hazardous-chemicals.toml"),
+    ),
+];
+
+pub const COURSES_FILE: &str = include_str!("../../question-bank/courses.toml");
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CoursesFile {
+    courses: Vec<ShippedCourse>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShippedCourse {
+    code: String,
+    title: String,
+    category: String,
+    training_hours: i64,
+    pass_mark: f64,
+    time_limit_minutes: i64,
+    validity_months: i64,
+    retake_limit: i64,
+    practical_required: bool,
+    #[serde(default)]
+    review_after: Option<String>,
+    sections: Vec<ShippedSection>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShippedSection {
+    title: String,
+    kind: String,
+    count: u32,
+    points: f64,
+    #[serde(default)]
+    scoring: Option<String>,
+    /// The bank by name (ids differ per database).
+    bank: String,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    difficulty_mix: Vec<DifficultyBand>,
+}
+
+/// What loading the shipped content did.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub banks: usize,
+    pub questions: usize,
+    pub courses: usize,
+}
+
+/// Loads every shipped bank and course into a database that has no banks yet; a database
+/// with banks is left alone (the bureau owns its content from then on).
+pub async fn load_if_empty(state: &AppState) -> AppResult<Option<Loaded>> {
+    let (_, total) = question_bank::store::list_banks(&state.db, 1, 0).await?;
+    if total > 0 {
+        return Ok(None);
+    }
+    let mut loaded = Loaded::default();
+    for (name, text) in BANK_FILES {
+        let (meta, checked) =
+            question_bank::read_file(Format::Native, text.as_bytes()).map_err(|errors| {
+                AppError::Internal(anyhow::anyhow!(
+                    "shipped bank {name} is invalid: {errors:?}"
+                ))
+            })?;
+        let bank_name = meta
+            .bank
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("{name} names no bank")))?;
+        let bank = match question_bank::store::bank_by_name(&state.db, &bank_name).await? {
+            Some(bank) => bank,
+            None => {
+                loaded.banks += 1;
+                question_bank::create_bank(state, &bank_name, meta.description.as_deref()).await?
+            }
+        };
+        let report = question_bank::import_checked(state, bank.id, checked).await?;
+        loaded.questions += report.imported;
+    }
+    let file: CoursesFile = toml::from_str(COURSES_FILE)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("question-bank/courses.toml: {e}")))?;
+    for c in file.courses {
+        let mut sections = Vec::new();
+        for s in c.sections {
+            let bank = question_bank::store::bank_by_name(&state.db, &s.bank)
+                .await?
+                .ok_or_else(|| {
+                    AppError::Internal(anyhow::anyhow!(
+                        "course {} names unknown bank {}",
+                        c.code,
+                        s.bank
+                    ))
+                })?;
+            sections.push(Section {
+                title: s.title,
+                kind: QuestionKind::parse(&s.kind).ok_or_else(|| {
+                    AppError::Internal(anyhow::anyhow!("course {}: kind {}", c.code, s.kind))
+                })?,
+                count: s.count,
+                points: s.points,
+                scoring: match s.scoring.as_deref() {
+                    Some("partial") => Scoring::Partial,
+                    _ => Scoring::AllOrNothing,
+                },
+                bank_id: Some(bank.id),
+                tags: s.tags,
+                difficulty_mix: s.difficulty_mix,
+            });
+        }
+        courses::create(
+            state,
+            NewCourse {
+                category: CourseCategory::parse(&c.category).ok_or_else(|| {
+                    AppError::Internal(anyhow::anyhow!(
+                        "course {}: category {}",
+                        c.code,
+                        c.category
+                    ))
+                })?,
+                review_after: c
+                    .review_after
+                    .as_deref()
+                    .and_then(ReviewAfter::parse)
+                    .unwrap_or_default(),
+                code: c.code,
+                title: c.title,
+                training_hours: c.training_hours,
+                pass_mark: c.pass_mark,
+                time_limit_minutes: c.time_limit_minutes,
+                validity_months: c.validity_months,
+                retake_limit: c.retake_limit,
+                practical_required: c.practical_required,
+                blueprint: Blueprint { sections },
+            },
+        )
+        .await?;
+        loaded.courses += 1;
+    }
+    tracing::info!(
+        banks = loaded.banks,
+        questions = loaded.questions,
+        courses = loaded.courses,
+        "loaded the shipped question banks and courses"
+    );
+    Ok(Some(loaded))
+}
