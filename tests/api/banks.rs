@@ -533,3 +533,48 @@ async fn only_the_bureau_sees_banks_and_keys() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn broken_gift_aiken_and_moodle_xml_files_name_their_lines_and_write_nothing() {
+    let app = spawn_app().await;
+    let bureau = app.bureau_admin().await;
+    let bank = app.create_bank(&bureau, "外部题库").await;
+    let cases = [
+        (
+            "gift",
+            "::好题:: 119是火警电话。 {T}\n\n::坏题:: 缺少右括号的题 {=对 ~错\n",
+            3,
+        ),
+        (
+            "aiken",
+            "好题？\nA. 甲\nB. 乙\nANSWER: A\n\n没有答案行的题？\nA. 甲\nB. 乙\n\n下一题？\nA. 丙\nB. 丁\nANSWER: B\n",
+            10,
+        ),
+        (
+            "moodlexml",
+            "<?xml version=\"1.0\"?>\n<quiz>\n<question type=\"multichoice\">\n<questiontext format=\"html\"><text>没有正确答案的题</text></questiontext>\n<single>true</single>\n<answer fraction=\"0\"><text>甲</text></answer>\n<answer fraction=\"0\"><text>乙</text></answer>\n</question>\n</quiz>\n",
+            3,
+        ),
+        (
+            "moodlexml",
+            "<?xml version=\"1.0\"?>\n<quiz>\n<question type=\"truefalse\">\n<questiontext><text>未闭合\n</quiz>\n",
+            5,
+        ),
+    ];
+    for (format, body, line) in cases {
+        let reply = app.import(&bureau, bank, format, body).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{format}: {}",
+            reply.text
+        );
+        assert_eq!(reply.body["code"], "import_invalid");
+        assert_eq!(
+            reply.body["errors"][0]["line"], line,
+            "{format}: {}",
+            reply.text
+        );
+    }
+    assert_eq!(app.bank_questions(&bureau, bank).await["total"], 0);
+}
