@@ -34,6 +34,12 @@ pub struct Config {
     /// Load the banks and courses shipped in question-bank/ into a database with no banks.
     pub shipped_banks: bool,
     pub max_db_connections: u32,
+    /// The sender of every mail.
+    pub mail_from: String,
+    /// How often the mail worker looks for due mail.
+    pub mail_poll: Duration,
+    /// The first retry delay after a failed send; it doubles with each attempt (≤ 1 hour).
+    pub mail_retry_base: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -145,6 +151,15 @@ impl Config {
             login_max_failures: number("LOGIN_MAX_FAILURES", 5)? as u32,
             login_lock: Duration::from_secs(number("LOGIN_LOCK_MINUTES", 15)? * 60),
             max_db_connections: number("DB_MAX_CONNECTIONS", 16)? as u32,
+            mail_from: {
+                let from = get("MAIL_FROM")
+                    .unwrap_or_else(|| "SafeCert 区应急管理局 <noreply@safecert.local>".into());
+                from.parse::<lettre::message::Mailbox>()
+                    .map_err(|e| bad("MAIL_FROM", format!("not a mailbox: {e}")))?;
+                from
+            },
+            mail_poll: Duration::from_millis(number("MAIL_POLL_MS", 1000)?.max(10)),
+            mail_retry_base: Duration::from_millis(number("MAIL_RETRY_BASE_MS", 5000)?.max(10)),
         })
     }
 }

@@ -36,6 +36,9 @@ pub enum AppError {
     /// A question file with problems: 422 `import_invalid` listing every line at fault.
     #[error("the file has {} problem(s); nothing was imported", .0.len())]
     ImportInvalid(Vec<crate::question_bank::formats::LineIssue>),
+    /// A staff roster with problems: 422 `roster_invalid` listing every row at fault.
+    #[error("the roster has {} problem(s); nobody was enrolled", .0.len())]
+    RosterInvalid(Vec<crate::question_bank::formats::LineIssue>),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }

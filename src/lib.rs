@@ -12,11 +12,15 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod live;
+pub mod mail;
 pub mod org;
 pub mod paper;
 pub mod pii;
 pub mod question_bank;
+pub mod registrations;
+pub mod sittings;
 pub mod startup;
+pub mod tabular;
 pub mod telemetry;
 
 use std::sync::Arc;

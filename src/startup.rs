@@ -64,8 +64,26 @@ impl Application {
     pub async fn run_until(
         self,
         shutdown: impl std::future::Future<Output = ()>,
-    ) -> std::io::Result<()> {
+    ) -> anyhow::Result<()> {
         let app = api::app(self.state.clone());
+        let transport = crate::mail::Transport::from_config(
+            self.state.config.smtp_url.as_deref(),
+            &self.state.config.data_dir,
+        )?;
+        let from = self
+            .state
+            .config
+            .mail_from
+            .parse()
+            .map_err(|e| std::io::Error::other(format!("MAIL_FROM: {e}")))?;
+        let (stop_worker, stopped) = tokio::sync::watch::channel(false);
+        let worker = tokio::spawn(crate::mail::worker::run(
+            self.state.clone(),
+            transport,
+            from,
+            self.state.config.mail_poll,
+            stopped,
+        ));
         tracing::info!(
             addr = %self.addr,
             database = ?self.state.config.database_kind,
@@ -75,9 +93,11 @@ impl Application {
         let result = Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(10)))
             .await;
+        let _ = stop_worker.send(true);
+        let _ = worker.await;
         self.state.db.close().await;
         tracing::info!("stopped");
-        result
+        Ok(result?)
     }
 }
 

@@ -124,6 +124,15 @@ pub async fn user_id_by_phone(db: &Db, phone: &str) -> Result<Option<i64>, sqlx:
     })
 }
 
+pub async fn user_id_by_email(db: &Db, email: &str) -> Result<Option<i64>, sqlx::Error> {
+    with_pool!(db, pool => {
+        sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_optional(pool)
+            .await
+    })
+}
+
 pub async fn user_id_by_id_hash(db: &Db, hash: &str) -> Result<Option<i64>, sqlx::Error> {
     with_pool!(db, pool => {
         sqlx::query_scalar("SELECT id FROM users WHERE id_number_hash = $1")

@@ -72,6 +72,15 @@ pub struct LoggedOut {
     pub revoked: bool,
 }
 
+/// The one-time link mailed to staff enrolled by their enterprise.
+#[derive(Debug, Object)]
+pub struct PasswordSetupRequest {
+    /// The `token` from the mailed link.
+    pub token: String,
+    #[oai(write_only)]
+    pub password: String,
+}
+
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Auth")]
 impl AuthApi {
     /// A citizen signs up with name, ID number, mobile, email and password.
@@ -109,6 +118,13 @@ impl AuthApi {
                 roles: session.user.roles,
             },
         }))
+    }
+
+    /// Set your password with the link your enterprise's enrolment mailed you; then log in.
+    #[oai(path = "/auth/password-setup", method = "post")]
+    async fn password_setup(&self, body: Json<PasswordSetupRequest>) -> ApiResult<Json<UserView>> {
+        let user = auth::set_password_with_token(&self.state, &body.token, &body.password).await?;
+        Ok(Json(UserView::of(&self.state, &user, Viewer::Themselves)))
     }
 
     /// Revoke the token this request carries.

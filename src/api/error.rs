@@ -96,8 +96,13 @@ impl From<AppError> for ApiError {
             AppError::Unavailable { code, .. } => {
                 ApiError::Unavailable(Json(ErrorBody::new(code, message, None)))
             }
-            AppError::ImportInvalid(issues) => {
-                let mut body = ErrorBody::new("import_invalid", message, None);
+            AppError::ImportInvalid(issues) | AppError::RosterInvalid(issues) => {
+                let code = if message.contains("roster") {
+                    "roster_invalid"
+                } else {
+                    "import_invalid"
+                };
+                let mut body = ErrorBody::new(code, message, None);
                 body.errors = Some(
                     issues
                         .into_iter()

@@ -8,7 +8,9 @@ pub mod error;
 pub mod health;
 pub mod org;
 pub mod page;
+pub mod pages;
 pub mod security;
+pub mod sittings;
 pub mod users;
 
 use crate::AppState;
@@ -30,6 +32,8 @@ pub enum ApiTags {
     QuestionBanks,
     /// Courses and their exam blueprints.
     Courses,
+    /// Exam sittings, registrations, enterprise enrolment, admission tickets.
+    Sittings,
 }
 
 type Apis = (
@@ -39,6 +43,7 @@ type Apis = (
     org::OrgApi,
     banks::BanksApi,
     courses::CoursesApi,
+    sittings::SittingsApi,
 );
 
 pub fn openapi_service(state: &AppState) -> OpenApiService<Apis, ()> {
@@ -61,6 +66,9 @@ pub fn openapi_service(state: &AppState) -> OpenApiService<Apis, ()> {
         courses::CoursesApi {
             state: state.clone(),
         },
+        sittings::SittingsApi {
+            state: state.clone(),
+        },
     );
     OpenApiService::new(apis, "SafeCert", env!("CARGO_PKG_VERSION"))
         .description(
@@ -78,6 +86,7 @@ pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
     Route::new()
         .at("/api/openapi.json", spec)
         .nest("/api/docs", docs)
+        .at("/set-password", poem::get(pages::set_password))
         .nest("/", service)
         .data(state)
         .catch_all_error(error::render_framework_error)

@@ -130,3 +130,26 @@ pub async fn logout(state: &AppState, caller: &Caller) -> AppResult<()> {
     store::revoke_token(&state.db, &caller.token_digest, Utc::now()).await?;
     Ok(())
 }
+
+/// Sets a password through a one-time link (accounts made from an enterprise roster).
+pub async fn set_password_with_token(
+    state: &AppState,
+    setup_token: &str,
+    new_password: &str,
+) -> AppResult<User> {
+    let password = crate::domain::Password::parse(new_password)?;
+    let digest = token::digest(setup_token.trim());
+    let user_id = store::setup_token_holder(&state.db, &digest, Utc::now())
+        .await?
+        .ok_or_else(|| {
+            AppError::invalid(
+                "token",
+                "this link is unknown, used or expired; ask for a new one",
+            )
+        })?;
+    let hash = password::hash(password).await?;
+    if !store::use_setup_token(&state.db, &digest, user_id, &hash, Utc::now()).await? {
+        return Err(AppError::invalid("token", "this link was used already"));
+    }
+    accounts::require_user(state, user_id).await
+}

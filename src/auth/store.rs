@@ -131,3 +131,42 @@ pub async fn revoke_token(db: &Db, digest: &str, now: DateTime<Utc>) -> Result<(
     })?;
     Ok(())
 }
+
+pub async fn setup_token_holder(
+    db: &Db,
+    digest: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, sqlx::Error> {
+    with_pool!(db, pool => {
+        sqlx::query_scalar(
+            "SELECT user_id FROM password_setup_tokens WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+        )
+        .bind(digest)
+        .bind(now)
+        .fetch_optional(pool)
+        .await
+    })
+}
+
+/// Marks the link used and sets the password in one transaction; false if another request
+/// used the link first.
+pub async fn use_setup_token(
+    db: &Db,
+    digest: &str,
+    user_id: i64,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let used = sqlx::query("UPDATE password_setup_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL")
+            .bind(digest).bind(now).execute(&mut *tx).await?;
+        if used.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL WHERE id = $1")
+            .bind(user_id).bind(password_hash).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(true)
+    })
+}

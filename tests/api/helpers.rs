@@ -19,7 +19,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub state: AppState,
     pub env: HashMap<String, String>,
-    _data_dir: tempfile::TempDir,
+    _data_dir: Option<tempfile::TempDir>,
     _postgres: Option<FreshPostgres>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
@@ -111,6 +111,8 @@ impl TestEnv {
         vars.insert("DEMO_DATA".into(), "false".into());
         // Most tests bring their own questions; the shipped-bank tests turn this back on.
         vars.insert("SHIPPED_BANKS".into(), "false".into());
+        vars.insert("MAIL_POLL_MS".into(), "50".into());
+        vars.insert("MAIL_RETRY_BASE_MS".into(), "100".into());
         vars.insert("PUBLIC_BASE_URL".into(), "https://safecert.test".into());
         let postgres = match std::env::var("TEST_DATABASE_URL") {
             Ok(url) if !url.is_empty() => {
@@ -143,11 +145,7 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
-/// Starts an app after `adjust` has changed its environment.
-pub async fn spawn_app_with(adjust: impl FnOnce(&mut HashMap<String, String>)) -> TestApp {
-    safecert::telemetry::init();
-    let mut env = TestEnv::new().await;
-    adjust(&mut env.vars);
+async fn serve(env: TestEnv) -> TestApp {
     let app = Application::build(env.config()).await.expect("app starts");
     let base = format!("http://{}", app.addr);
     let state = app.state.clone();
@@ -164,10 +162,39 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut HashMap<String, String>)) -
         client: reqwest::Client::new(),
         state,
         env: env.vars,
-        _data_dir: env.data_dir,
+        _data_dir: Some(env.data_dir),
         _postgres: env.postgres,
         shutdown: Some(tx),
         server: Some(server),
+    }
+}
+
+/// Starts an app after `adjust` has changed its environment.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut HashMap<String, String>)) -> TestApp {
+    safecert::telemetry::init();
+    let mut env = TestEnv::new().await;
+    adjust(&mut env.vars);
+    serve(env).await
+}
+
+impl TestApp {
+    /// Stops this instance (as a crash or deploy would) and starts a new one on the same
+    /// database and data directory, after `adjust` has changed its environment.
+    pub async fn restart(mut self, adjust: impl FnOnce(&mut HashMap<String, String>)) -> TestApp {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        let mut vars = self.env.clone();
+        adjust(&mut vars);
+        let env = TestEnv {
+            vars,
+            data_dir: self._data_dir.take().expect("data dir"),
+            postgres: self._postgres.take(),
+        };
+        serve(env).await
     }
 }
 
@@ -320,4 +347,38 @@ pub fn resident_id(n: u32) -> String {
 /// A mainland mobile number numbered by `n`.
 pub fn phone(n: u32) -> String {
     format!("137{:08}", n)
+}
+
+impl TestApp {
+    /// A candidate made straight in the database with a bearer token, for tests that need
+    /// many people fast (argon2 on hundreds of sign-ups would dominate the test).
+    pub async fn quick_candidate(&self, n: u32) -> (i64, String) {
+        use safecert::domain::{Email, IdDocument, IdType, PersonName, Phone, Role};
+        let new = safecert::accounts::NewUser {
+            name: PersonName::parse(&format!("考生{n}")).unwrap(),
+            phone: Phone::parse(&phone(n)).unwrap(),
+            email: Some(Email::parse(&format!("candidate{n}@example.cn")).unwrap()),
+            id_document: Some(IdDocument::parse(IdType::ResidentId, &resident_id(n)).unwrap()),
+            password_hash: None,
+            enterprise_id: None,
+            job_role: None,
+            roles: vec![Role::Candidate],
+        };
+        let now = chrono::Utc::now();
+        let id =
+            safecert::accounts::store::insert_user(&self.state.db, &self.state.vault, &new, now)
+                .await
+                .unwrap();
+        let token = safecert::auth::token::generate();
+        safecert::auth::store::insert_token(
+            &self.state.db,
+            &safecert::auth::token::digest(&token),
+            id,
+            now,
+            now + chrono::Duration::hours(1),
+        )
+        .await
+        .unwrap();
+        (id, token)
+    }
 }

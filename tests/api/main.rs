@@ -7,4 +7,6 @@ mod cli;
 mod courses;
 mod health;
 mod helpers;
+mod mailsink;
 mod org;
+mod sittings;

@@ -210,73 +210,17 @@ pub fn split_tags(text: &str) -> Vec<String> {
 }
 
 pub fn parse_csv(bytes: &[u8]) -> Parsed {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    // Excel on a Chinese Windows saves CSV as GB18030/GBK; accept that as well as UTF-8.
-    let text = match std::str::from_utf8(bytes) {
-        Ok(text) => text.to_string(),
-        Err(_) => {
-            let (text, _, had_errors) = encoding_rs::GB18030.decode(bytes);
-            if had_errors {
-                return Parsed::error(1, "the file is neither UTF-8 nor GB18030 text");
-            }
-            text.into_owned()
-        }
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        match record {
-            Ok(r) => {
-                // Keep row numbers equal to lines even when a quoted cell spans lines.
-                let line = r.position().map_or(rows.len() + 1, |p| p.line() as usize);
-                while rows.len() + 1 < line {
-                    rows.push(Vec::new());
-                }
-                rows.push(r.iter().map(str::to_string).collect());
-            }
-            Err(err) => {
-                let line = err.position().map_or(rows.len() + 1, |p| p.line() as usize);
-                return Parsed::error(line, format!("CSV cannot be read: {err}"));
-            }
-        }
+    match crate::tabular::csv_rows(bytes) {
+        Ok(rows) => parse_rows(rows),
+        Err((line, reason)) => Parsed::error(line, reason),
     }
-    parse_rows(rows)
 }
 
 pub fn parse_xlsx(bytes: &[u8]) -> Parsed {
-    use calamine::{Data, Reader, Xlsx};
-    let mut workbook = match Xlsx::new(std::io::Cursor::new(bytes)) {
-        Ok(wb) => wb,
-        Err(err) => return Parsed::error(1, format!("not an xlsx workbook: {err}")),
-    };
-    let range = match workbook.worksheet_range_at(0) {
-        Some(Ok(range)) => range,
-        Some(Err(err)) => {
-            return Parsed::error(1, format!("the first sheet cannot be read: {err}"));
-        }
-        None => return Parsed::error(1, "the workbook has no sheet"),
-    };
-    // Rows before the range's start (blank leading rows) keep their numbers.
-    let first_row = range.start().map_or(0, |(r, _)| r as usize);
-    let first_col = range.start().map_or(0, |(_, c)| c as usize);
-    let mut rows: Vec<Vec<String>> = vec![Vec::new(); first_row];
-    for row in range.rows() {
-        let mut cells = vec![String::new(); first_col];
-        cells.extend(row.iter().map(|cell| match cell {
-            Data::Empty => String::new(),
-            Data::String(s) => s.clone(),
-            Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
-            Data::Float(f) => f.to_string(),
-            Data::Int(i) => i.to_string(),
-            Data::Bool(b) => if *b { "T" } else { "F" }.to_string(),
-            other => other.to_string(),
-        }));
-        rows.push(cells);
+    match crate::tabular::xlsx_rows(bytes) {
+        Ok(rows) => parse_rows(rows),
+        Err((line, reason)) => Parsed::error(line, reason),
     }
-    parse_rows(rows)
 }
 
 /// One row of an export.

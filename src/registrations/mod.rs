@@ -1,0 +1,296 @@
+//! Registrations (报名): a seat for a person in a sitting, booked by themself, by their
+//! enterprise (one person or a whole roster, see [`roster`]) or by the bureau; cancellable
+//! until the window opens. Owns `registrations` and the reminders queued for them.
+
+pub mod roster;
+pub mod store;
+
+use crate::{
+    AppState,
+    accounts::{self, User},
+    auth::Caller,
+    courses,
+    domain::Role,
+    error::{AppError, AppResult},
+    mail::{OutgoingMail, templates},
+    sittings::{self, Sitting},
+};
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use chrono::{DateTime, FixedOffset, Utc};
+use store::{BookError, Booked, Booking};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Registration {
+    pub id: i64,
+    pub sitting_id: i64,
+    pub user_id: i64,
+    pub seat: i64,
+    pub booked: bool,
+    pub enterprise_id: Option<i64>,
+    pub booked_by: i64,
+    pub check_code: String,
+    pub created_at: DateTime<Utc>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+}
+
+/// 准考证号: the exam date (Beijing time) and the registration number.
+pub fn ticket_number(starts_at: DateTime<Utc>, registration_id: i64) -> String {
+    let cst = FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+    format!(
+        "{}{:06}",
+        starts_at.with_timezone(&cst).format("%Y%m%d"),
+        registration_id
+    )
+}
+
+/// An unguessable code for the ticket's QR code.
+pub fn new_check_code() -> String {
+    let mut bytes = [0u8; 16];
+    OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// The confirmation mail for a booking, once its id and seat are known.
+pub fn confirmation(
+    state: &AppState,
+    sitting: &Sitting,
+    course_title: &str,
+    user: &User,
+    registration_id: i64,
+    seat: i64,
+) -> Option<OutgoingMail> {
+    let email = user.email.as_deref()?;
+    Some(templates::registration_confirmed(
+        &templates::BookingFacts {
+            registration_id,
+            name: &user.name,
+            email,
+            course_title,
+            starts_at: sitting.starts_at,
+            ends_at: sitting.ends_at,
+            venue: &sitting.venue.describe(),
+            seat,
+            ticket_number: &ticket_number(sitting.starts_at, registration_id),
+            base_url: &state.config.public_base_url,
+        },
+    ))
+}
+
+/// What booking one person returns.
+pub enum BookOutcome {
+    Created(Registration),
+    Existing(Registration),
+}
+
+/// Books `user_id` (or the caller) into a sitting. A candidate books themself, an
+/// enterprise admin their own staff, the bureau anyone.
+pub async fn book(
+    state: &AppState,
+    caller: &Caller,
+    sitting_id: i64,
+    user_id: Option<i64>,
+) -> AppResult<BookOutcome> {
+    let user_id = user_id.unwrap_or(caller.user_id);
+    let sitting = sittings::require(state, sitting_id).await?;
+    let person = accounts::require_user(state, user_id)
+        .await
+        .map_err(|_| AppError::invalid("user_id", "no such user"))?;
+    let enterprise_id = if caller.user_id == user_id {
+        None
+    } else if caller.is_bureau() {
+        person.enterprise_id
+    } else if caller.has(Role::EnterpriseAdmin)
+        && caller.enterprise_id.is_some()
+        && caller.enterprise_id == person.enterprise_id
+    {
+        caller.enterprise_id
+    } else {
+        return Err(AppError::forbidden(
+            "you may book a seat for yourself, or for your own enterprise's staff",
+        ));
+    };
+    if !person.roles.contains(&Role::Candidate) {
+        return Err(AppError::invalid("user_id", "only candidates take exams"));
+    }
+    if let Some(existing) = store::for_user_in_sitting(&state.db, sitting_id, user_id).await?
+        && existing.booked
+    {
+        return Ok(BookOutcome::Existing(existing));
+    }
+    let now = Utc::now();
+    if sitting.cancelled_at.is_some() {
+        return Err(AppError::conflict(
+            "sitting_cancelled",
+            None,
+            "this sitting is cancelled",
+        ));
+    }
+    if !sitting.registration_open(now) {
+        return Err(AppError::conflict(
+            "registration_closed",
+            None,
+            format!(
+                "registration for this sitting is open from {} to {}",
+                templates::local_time(sitting.registration_opens_at),
+                templates::local_time(sitting.registration_closes_at)
+            ),
+        ));
+    }
+    let course = courses::require(state, sitting.course_id).await?;
+    let booking = Booking {
+        person: store::Person::Known(user_id),
+        enterprise_id,
+        check_code: new_check_code(),
+        mail: Box::new(|id, seat| {
+            confirmation(state, &sitting, &course.title, &person, id, seat)
+                .into_iter()
+                .collect()
+        }),
+    };
+    match store::book_all(
+        &state.db,
+        sitting_id,
+        caller.user_id,
+        std::slice::from_ref(&booking),
+        &[],
+        now,
+    )
+    .await
+    {
+        Ok(mut booked) => match booked.pop() {
+            Some(Booked::New(r)) => Ok(BookOutcome::Created(r)),
+            Some(Booked::Existing(r)) => Ok(BookOutcome::Existing(r)),
+            None => Err(AppError::Internal(anyhow::anyhow!(
+                "booking returned nothing"
+            ))),
+        },
+        Err(e) => Err(book_error(e)),
+    }
+}
+
+pub fn book_error(e: BookError) -> AppError {
+    match e {
+        BookError::Full { seats_left } => AppError::conflict(
+            "sitting_full",
+            None,
+            format!("the sitting is full ({seats_left} seats left)"),
+        ),
+        BookError::Gone => {
+            AppError::conflict("sitting_cancelled", None, "this sitting is cancelled")
+        }
+        BookError::Db(e) => e.into(),
+    }
+}
+
+/// Whether `caller` may see or act on `registration` of `person`.
+pub fn may_access(caller: &Caller, registration: &Registration, person: &User) -> bool {
+    caller.is_bureau()
+        || caller.user_id == registration.user_id
+        || (caller.has(Role::EnterpriseAdmin)
+            && caller.enterprise_id.is_some()
+            && (caller.enterprise_id == registration.enterprise_id
+                || caller.enterprise_id == person.enterprise_id))
+}
+
+/// Loads a registration the caller may see; others get the same 404 as a missing one.
+pub async fn require_visible(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> AppResult<(Registration, User)> {
+    let not_found = || AppError::not_found("registration_not_found", "no such registration");
+    let registration = store::registration(&state.db, id)
+        .await?
+        .ok_or_else(not_found)?;
+    let person = accounts::require_user(state, registration.user_id).await?;
+    let proctor = caller.has(Role::Proctor)
+        && sittings::store::is_proctor(&state.db, registration.sitting_id, caller.user_id).await?;
+    if may_access(caller, &registration, &person) || proctor {
+        Ok((registration, person))
+    } else {
+        Err(not_found())
+    }
+}
+
+/// Cancels a booking before the exam window opens; the candidate is mailed.
+pub async fn cancel(state: &AppState, caller: &Caller, id: i64) -> AppResult<Registration> {
+    let (registration, person) = require_visible(state, caller, id).await?;
+    if !may_access(caller, &registration, &person) {
+        return Err(AppError::forbidden(
+            "only the candidate, their enterprise or the bureau may cancel",
+        ));
+    }
+    if !registration.booked {
+        return Ok(registration);
+    }
+    let sitting = sittings::require(state, registration.sitting_id).await?;
+    let now = Utc::now();
+    if now >= sitting.starts_at {
+        return Err(AppError::conflict(
+            "too_late_to_cancel",
+            None,
+            "a booking can be cancelled only before the exam window opens",
+        ));
+    }
+    let course = courses::require(state, sitting.course_id).await?;
+    let mail = person.email.as_deref().map(|email| {
+        templates::registration_cancelled(
+            &templates::BookingFacts {
+                registration_id: registration.id,
+                name: &person.name,
+                email,
+                course_title: &course.title,
+                starts_at: sitting.starts_at,
+                ends_at: sitting.ends_at,
+                venue: &sitting.venue.describe(),
+                seat: registration.seat,
+                ticket_number: &ticket_number(sitting.starts_at, registration.id),
+                base_url: &state.config.public_base_url,
+            },
+            if caller.user_id == person.id {
+                "本人取消"
+            } else {
+                "由报名单位或管理部门取消"
+            },
+        )
+    });
+    store::cancel(&state.db, id, mail.as_ref(), now).await?;
+    store::registration(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("registration {id} vanished")))
+}
+
+/// Queues the 24-hour reminder for every booking in a sitting that starts within a day
+/// (each reminder once: the outbox's dedupe key).
+pub async fn enqueue_due_reminders(state: &AppState) -> AppResult<usize> {
+    let now = Utc::now();
+    let due = store::upcoming(&state.db, now, now + chrono::Duration::hours(24)).await?;
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let mut mails = Vec::with_capacity(due.len());
+    let mut cache: std::collections::HashMap<i64, (Sitting, String)> =
+        std::collections::HashMap::new();
+    for d in &due {
+        if let std::collections::hash_map::Entry::Vacant(slot) = cache.entry(d.sitting_id) {
+            let sitting = sittings::require(state, d.sitting_id).await?;
+            let course = courses::require(state, sitting.course_id).await?;
+            slot.insert((sitting, course.title));
+        }
+        let (sitting, title) = &cache[&d.sitting_id];
+        mails.push(templates::reminder(&templates::BookingFacts {
+            registration_id: d.registration_id,
+            name: &d.name,
+            email: &d.email,
+            course_title: title,
+            starts_at: sitting.starts_at,
+            ends_at: sitting.ends_at,
+            venue: &sitting.venue.describe(),
+            seat: d.seat,
+            ticket_number: &ticket_number(sitting.starts_at, d.registration_id),
+            base_url: &state.config.public_base_url,
+        }));
+    }
+    crate::mail::store::enqueue(&state.db, &mails, now).await?;
+    Ok(mails.len())
+}

@@ -1,0 +1,400 @@
+//! Enterprise bulk enrolment (企业批量报名): a staff roster (CSV or xlsx: 姓名, 证件号码, 手机号,
+//! 邮箱, 岗位) booked into a sitting in one request, all or nothing. Unknown people get
+//! candidate accounts tied to the enterprise and a mailed link to set their password; known
+//! people are linked. Uploading the same roster again changes nothing.
+
+use super::{
+    confirmation, new_check_code,
+    store::{self, Booked, Booking, NewAccount, Person},
+};
+use crate::{
+    AppState,
+    accounts::{self, User},
+    auth::{Caller, token},
+    courses,
+    domain::{Email, IdDocument, IdType, PersonName, Phone, Role},
+    error::{AppError, AppResult},
+    mail::templates,
+    question_bank::formats::LineIssue,
+    sittings, tabular,
+};
+use chrono::Utc;
+use std::collections::HashMap;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Column {
+    Name,
+    IdType,
+    IdNumber,
+    Phone,
+    Email,
+    JobRole,
+}
+
+fn column(name: &str) -> Option<Column> {
+    Some(match name {
+        "name" | "姓名" => Column::Name,
+        "id_type" | "证件类型" => Column::IdType,
+        "id_number" | "证件号码" | "身份证号" | "身份证号码" | "证件号" => {
+            Column::IdNumber
+        }
+        "phone" | "手机号" | "手机" | "手机号码" | "联系电话" => Column::Phone,
+        "email" | "邮箱" | "电子邮箱" | "电子邮件" => Column::Email,
+        "job_role" | "岗位" | "工种" | "职务" => Column::JobRole,
+        _ => return None,
+    })
+}
+
+fn id_type(text: &str) -> Option<IdType> {
+    match text.trim() {
+        "" | "身份证" | "居民身份证" | "resident_id" => Some(IdType::ResidentId),
+        "港澳台居民居住证" | "gat_residence_permit" => Some(IdType::GatResidencePermit),
+        "外国人永久居留身份证" | "foreign_permanent_residence" => {
+            Some(IdType::ForeignPermanentResidence)
+        }
+        "护照" | "passport" => Some(IdType::Passport),
+        _ => None,
+    }
+}
+
+/// A checked roster row.
+pub struct RosterRow {
+    pub line: usize,
+    pub name: PersonName,
+    pub id: IdDocument,
+    pub phone: Phone,
+    pub email: Email,
+    pub job_role: Option<String>,
+}
+
+/// Reads and checks a roster; every bad row is reported with its row number.
+pub fn read(bytes: &[u8], xlsx: bool) -> Result<Vec<RosterRow>, Vec<LineIssue>> {
+    let issue = |line: usize, reason: String| LineIssue { line, reason };
+    let rows = if xlsx {
+        tabular::xlsx_rows(bytes)
+    } else {
+        tabular::csv_rows(bytes)
+    }
+    .map_err(|(line, reason)| vec![issue(line, reason)])?;
+    let Some((header_index, columns)) = tabular::header(&rows, column) else {
+        return Err(vec![issue(1, "the roster is empty".into())]);
+    };
+    let col = |c: Column| columns.iter().find(|(k, _)| *k == c).map(|(_, i)| *i);
+    let missing: Vec<&str> = [
+        (Column::Name, "姓名"),
+        (Column::IdNumber, "证件号码"),
+        (Column::Phone, "手机号"),
+        (Column::Email, "邮箱"),
+    ]
+    .iter()
+    .filter(|(c, _)| col(*c).is_none())
+    .map(|(_, n)| *n)
+    .collect();
+    if !missing.is_empty() {
+        return Err(vec![issue(
+            header_index + 1,
+            format!("the header row lacks {}", missing.join(", ")),
+        )]);
+    }
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen_id: HashMap<String, usize> = HashMap::new();
+    let mut seen_phone: HashMap<String, usize> = HashMap::new();
+    let mut seen_email: HashMap<String, usize> = HashMap::new();
+    for (i, row) in rows.iter().enumerate().skip(header_index + 1) {
+        let line = i + 1;
+        if row.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let cell = |c: Column| {
+            col(c)
+                .and_then(|i| row.get(i))
+                .map(|s| s.trim().to_string())
+                .unwrap_or_default()
+        };
+        let parsed = (|| -> Result<RosterRow, String> {
+            let kind = id_type(&cell(Column::IdType))
+                .ok_or_else(|| format!("unknown 证件类型 {:?}", cell(Column::IdType)))?;
+            Ok(RosterRow {
+                line,
+                name: PersonName::parse(&cell(Column::Name)).map_err(|e| e.to_string())?,
+                id: IdDocument::parse(kind, &cell(Column::IdNumber)).map_err(|e| e.to_string())?,
+                phone: Phone::parse(&cell(Column::Phone)).map_err(|e| e.to_string())?,
+                email: Email::parse(&cell(Column::Email)).map_err(|e| e.to_string())?,
+                job_role: Some(cell(Column::JobRole)).filter(|r| !r.is_empty()),
+            })
+        })();
+        match parsed {
+            Err(reason) => errors.push(issue(line, reason)),
+            Ok(r) => {
+                let mut clash = None;
+                for (seen, key, what) in [
+                    (&mut seen_id, r.id.number().to_string(), "ID number"),
+                    (
+                        &mut seen_phone,
+                        r.phone.as_str().to_string(),
+                        "mobile number",
+                    ),
+                    (&mut seen_email, r.email.as_str().to_string(), "email"),
+                ] {
+                    if let Some(first) = seen.insert(key, line) {
+                        clash.get_or_insert(format!("the same {what} as row {first}"));
+                    }
+                }
+                match clash {
+                    Some(reason) => errors.push(issue(line, reason)),
+                    None => out.push(r),
+                }
+            }
+        }
+    }
+    if out.is_empty() && errors.is_empty() {
+        errors.push(issue(
+            header_index + 2,
+            "no staff below the header row".into(),
+        ));
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// One row's outcome.
+#[derive(Debug, Clone)]
+pub struct Enrolled {
+    pub line: usize,
+    pub user_id: i64,
+    pub registration_id: i64,
+    pub seat: i64,
+    pub new_booking: bool,
+    pub new_account: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct EnrolmentReport {
+    pub enrolled: usize,
+    pub already_registered: usize,
+    pub accounts_created: usize,
+    pub accounts_linked: usize,
+    pub rows: Vec<Enrolled>,
+}
+
+/// Books a whole roster into a sitting for an enterprise.
+pub async fn enrol(
+    state: &AppState,
+    caller: &Caller,
+    enterprise_id: i64,
+    sitting_id: i64,
+    bytes: &[u8],
+    xlsx: bool,
+) -> AppResult<EnrolmentReport> {
+    let own = caller.has(Role::EnterpriseAdmin) && caller.enterprise_id == Some(enterprise_id);
+    if !(own || caller.is_bureau()) {
+        return Err(AppError::forbidden(
+            "only this enterprise's admin (or the bureau) enrols its staff",
+        ));
+    }
+    let enterprise = crate::org::store::enterprise(&state.db, enterprise_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("enterprise_not_found", "no such enterprise"))?;
+    let sitting = sittings::require(state, sitting_id)
+        .await
+        .map_err(|_| AppError::invalid("sitting_id", "no such sitting"))?;
+    let now = Utc::now();
+    if sitting.cancelled_at.is_some() {
+        return Err(AppError::conflict(
+            "sitting_cancelled",
+            None,
+            "this sitting is cancelled",
+        ));
+    }
+    if !sitting.registration_open(now) {
+        return Err(AppError::conflict(
+            "registration_closed",
+            None,
+            "registration for this sitting is not open",
+        ));
+    }
+    let course = courses::require(state, sitting.course_id).await?;
+    let rows = read(bytes, xlsx).map_err(AppError::RosterInvalid)?;
+
+    // Match every row against the accounts we hold; collect every problem before writing.
+    let mut errors = Vec::new();
+    let mut people: Vec<(Option<User>, &RosterRow)> = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let hash = state.vault.lookup_hash(row.id.id_type(), row.id.number());
+        let known = match accounts::store::user_id_by_id_hash(&state.db, &hash).await? {
+            Some(id) => accounts::store::user(&state.db, id).await?,
+            None => None,
+        };
+        match &known {
+            Some(user) => {
+                if user.name != row.name.as_str() {
+                    errors.push(LineIssue {
+                        line: row.line,
+                        reason: "the name does not match the holder of this ID number".into(),
+                    });
+                } else if user.enterprise_id.is_some_and(|e| e != enterprise_id) {
+                    errors.push(LineIssue {
+                        line: row.line,
+                        reason:
+                            "this person belongs to another enterprise; the bureau can move them"
+                                .into(),
+                    });
+                } else if !user.roles.contains(&Role::Candidate) {
+                    errors.push(LineIssue {
+                        line: row.line,
+                        reason: "this ID number belongs to a staff account, not a candidate".into(),
+                    });
+                }
+            }
+            None => {
+                if accounts::store::user_id_by_phone(&state.db, row.phone.as_str())
+                    .await?
+                    .is_some()
+                {
+                    errors.push(LineIssue {
+                        line: row.line,
+                        reason: "this mobile number belongs to another account".into(),
+                    });
+                } else if accounts::store::user_id_by_email(&state.db, row.email.as_str())
+                    .await?
+                    .is_some()
+                {
+                    errors.push(LineIssue {
+                        line: row.line,
+                        reason: "this email belongs to another account".into(),
+                    });
+                }
+            }
+        }
+        people.push((known, row));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::RosterInvalid(errors));
+    }
+
+    let mut bookings = Vec::with_capacity(people.len());
+    let mut report = EnrolmentReport::default();
+    let mut new_lines = Vec::new();
+    for (known, row) in &people {
+        let person = match known {
+            Some(user) if user.enterprise_id.is_none() => {
+                report.accounts_linked += 1;
+                Person::Link {
+                    user_id: user.id,
+                    enterprise_id,
+                }
+            }
+            Some(user) => Person::Known(user.id),
+            None => {
+                new_lines.push(row.line);
+                let setup = token::generate();
+                let link = format!(
+                    "{}/set-password?token={setup}",
+                    state.config.public_base_url
+                );
+                let account = NewAccount {
+                    name: row.name.as_str().to_string(),
+                    phone: row.phone.as_str().to_string(),
+                    email: row.email.as_str().to_string(),
+                    id_type: row.id.id_type().as_str(),
+                    sealed: state.vault.seal(&row.id),
+                    enterprise_id,
+                    job_role: row.job_role.clone(),
+                    setup_token_digest: token::digest(&setup),
+                    setup_expires_at: now + chrono::Duration::days(7),
+                };
+                let setup_mail = templates::password_setup(
+                    row.name.as_str(),
+                    row.email.as_str(),
+                    &enterprise.name,
+                    &link,
+                );
+                let (sitting, title) = (sitting.clone(), course.title.clone());
+                let (name, email) = (
+                    row.name.as_str().to_string(),
+                    row.email.as_str().to_string(),
+                );
+                bookings.push(Booking {
+                    person: Person::New(Box::new(account)),
+                    enterprise_id: Some(enterprise_id),
+                    check_code: new_check_code(),
+                    mail: Box::new(move |id, seat| {
+                        let confirmed =
+                            templates::registration_confirmed(&templates::BookingFacts {
+                                registration_id: id,
+                                name: &name,
+                                email: &email,
+                                course_title: &title,
+                                starts_at: sitting.starts_at,
+                                ends_at: sitting.ends_at,
+                                venue: &sitting.venue.describe(),
+                                seat,
+                                ticket_number: &super::ticket_number(sitting.starts_at, id),
+                                base_url: &state.config.public_base_url,
+                            });
+                        vec![setup_mail.clone(), confirmed]
+                    }),
+                });
+                continue;
+            }
+        };
+        let user = known.clone().expect("known person");
+        let (sitting, title) = (sitting.clone(), course.title.clone());
+        bookings.push(Booking {
+            person,
+            enterprise_id: Some(enterprise_id),
+            check_code: new_check_code(),
+            mail: Box::new(move |id, seat| {
+                confirmation(state, &sitting, &title, &user, id, seat)
+                    .into_iter()
+                    .collect()
+            }),
+        });
+    }
+    let booked = store::book_all(&state.db, sitting_id, caller.user_id, &bookings, &[], now)
+        .await
+        .map_err(|e| match e {
+            store::BookError::Full { seats_left } => AppError::RosterInvalid(vec![LineIssue {
+                line: 1,
+                reason: format!(
+                    "the roster needs more seats than the sitting has left ({seats_left})"
+                ),
+            }]),
+            other => super::book_error(other),
+        })?;
+    for ((_, row), outcome) in people.iter().zip(booked) {
+        let new_account = new_lines.contains(&row.line);
+        let (registration, new_booking) = match outcome {
+            Booked::New(r) => (r, true),
+            Booked::Existing(r) => (r, false),
+        };
+        if new_booking {
+            report.enrolled += 1;
+        } else {
+            report.already_registered += 1;
+        }
+        if new_account {
+            report.accounts_created += 1;
+        }
+        report.rows.push(Enrolled {
+            line: row.line,
+            user_id: registration.user_id,
+            registration_id: registration.id,
+            seat: registration.seat,
+            new_booking,
+            new_account,
+        });
+    }
+    tracing::info!(
+        enterprise_id,
+        sitting_id,
+        enrolled = report.enrolled,
+        created = report.accounts_created,
+        "roster enrolled"
+    );
+    Ok(report)
+}
