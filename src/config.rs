@@ -40,6 +40,10 @@ pub struct Config {
     pub mail_poll: Duration,
     /// The first retry delay after a failed send; it doubles with each attempt (≤ 1 hour).
     pub mail_retry_base: Duration,
+    /// How late a final submit may arrive after the deadline and still merge its answers.
+    pub submit_grace: Duration,
+    /// How often the sweeper looks for attempts past their deadline.
+    pub sweep_every: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -160,6 +164,8 @@ impl Config {
             },
             mail_poll: Duration::from_millis(number("MAIL_POLL_MS", 1000)?.max(10)),
             mail_retry_base: Duration::from_millis(number("MAIL_RETRY_BASE_MS", 5000)?.max(10)),
+            submit_grace: Duration::from_millis(number("SUBMIT_GRACE_MS", 5000)?),
+            sweep_every: Duration::from_millis(number("SWEEP_MS", 1000)?.max(10)),
         })
     }
 }

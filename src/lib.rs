@@ -11,6 +11,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod exam;
 pub mod live;
 pub mod mail;
 pub mod org;

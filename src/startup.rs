@@ -16,7 +16,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     db.migrate()
         .await
         .map_err(|e| anyhow::anyhow!("DATABASE_URL: migrations failed: {e}"))?;
-    let live = LiveStore::connect(&config).await?;
+    let live = LiveStore::connect(&config, &db).await?;
     Ok(AppState {
         config: Arc::new(config),
         db,
@@ -82,6 +82,11 @@ impl Application {
             transport,
             from,
             self.state.config.mail_poll,
+            stopped.clone(),
+        ));
+        let sweeper = tokio::spawn(crate::exam::jobs::run(
+            self.state.clone(),
+            self.state.config.sweep_every,
             stopped,
         ));
         tracing::info!(
@@ -95,6 +100,7 @@ impl Application {
             .await;
         let _ = stop_worker.send(true);
         let _ = worker.await;
+        let _ = sweeper.await;
         self.state.db.close().await;
         tracing::info!("stopped");
         Ok(result?)

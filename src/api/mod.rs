@@ -1,6 +1,7 @@
 //! The HTTP surface: one OpenAPI struct per area, combined here with Swagger UI, the spec
 //! document and the error rendering every response shares.
 
+pub mod attempts;
 pub mod auth;
 pub mod banks;
 pub mod courses;
@@ -34,6 +35,8 @@ pub enum ApiTags {
     Courses,
     /// Exam sittings, registrations, enterprise enrolment, admission tickets.
     Sittings,
+    /// The live exam: attempts, answers, submit, results, proctoring.
+    Exams,
 }
 
 type Apis = (
@@ -44,6 +47,7 @@ type Apis = (
     banks::BanksApi,
     courses::CoursesApi,
     sittings::SittingsApi,
+    attempts::AttemptsApi,
 );
 
 pub fn openapi_service(state: &AppState) -> OpenApiService<Apis, ()> {
@@ -67,6 +71,9 @@ pub fn openapi_service(state: &AppState) -> OpenApiService<Apis, ()> {
             state: state.clone(),
         },
         sittings::SittingsApi {
+            state: state.clone(),
+        },
+        attempts::AttemptsApi {
             state: state.clone(),
         },
     );

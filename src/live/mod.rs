@@ -1,17 +1,23 @@
 //! The live-session store (在考会话): where running exam attempts live while candidates
-//! answer. Redis when `REDIS_URL` is set, so several app instances share it; otherwise an
-//! in-process store with the same interface. Everything durable lives in the database.
+//! answer. Redis when `REDIS_URL` is set, so several app instances share it; otherwise a
+//! local store (in process, journalled to the database so an acknowledged answer survives
+//! `kill -9`). Both obey the same rules, checked atomically per attempt:
+//! a save is refused once the attempt is closed or past its deadline, an older `seq` never
+//! overwrites a newer one, and closing hands the answers to exactly one grader at a time.
 
-mod memory;
+mod local;
 mod redis_store;
 
-use crate::config::Config;
-pub use memory::MemoryStore;
+use crate::{config::Config, db::Db};
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
+pub use local::LocalStore;
 pub use redis_store::RedisStore;
 
 #[derive(Clone)]
 pub enum LiveStore {
-    Memory(MemoryStore),
+    Local(LocalStore),
     Redis(RedisStore),
 }
 
@@ -20,20 +26,85 @@ pub enum LiveStore {
 #[error("live-session store unavailable: {0}")]
 pub struct StoreUnavailable(pub String);
 
+/// One saved answer: the chosen keys and the client's sequence number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAnswer {
+    pub choice: Vec<String>,
+    pub seq: i64,
+}
+
+/// What a new live session starts with.
+#[derive(Debug, Clone)]
+pub struct SessionInit {
+    pub attempt_id: i64,
+    pub user_id: i64,
+    pub deadline: DateTime<Utc>,
+    /// For position p (1-based) at index p-1: the option keys it accepts, e.g. "ABCD".
+    pub keys: Vec<String>,
+}
+
+/// A live session as read.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub user_id: i64,
+    pub deadline: DateTime<Utc>,
+    pub open: bool,
+    pub answers: BTreeMap<u32, StoredAnswer>,
+    pub last_seen: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SaveResult {
+    Stored(StoredAnswer),
+    /// The store holds a newer (or equal) `seq`: nothing changed.
+    Stale(StoredAnswer),
+    /// Submitted, terminated, being graded or past the deadline.
+    Closed,
+    NoPosition,
+    /// A key that is not among the question's options.
+    InvalidKey(String),
+    /// No live session for this attempt and person.
+    Missing,
+}
+
+/// Encodes a choice as stored: keys joined by commas, e.g. `A,C`.
+pub fn encode_choice(choice: &[String]) -> String {
+    choice.join(",")
+}
+
+pub fn decode_choice(text: &str) -> Vec<String> {
+    text.split(',')
+        .filter(|k| !k.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Sorted, without repeats: how a choice is compared and stored.
+pub fn normalise_choice(choice: &[String]) -> Vec<String> {
+    let mut c: Vec<String> = choice
+        .iter()
+        .map(|k| k.trim().to_uppercase())
+        .filter(|k| !k.is_empty())
+        .collect();
+    c.sort();
+    c.dedup();
+    c
+}
+
 impl LiveStore {
-    pub async fn connect(config: &Config) -> anyhow::Result<Self> {
+    pub async fn connect(config: &Config, db: &Db) -> anyhow::Result<Self> {
         match &config.redis_url {
             Some(url) => Ok(LiveStore::Redis(
                 RedisStore::connect(url, &config.redis_prefix).await?,
             )),
-            None => Ok(LiveStore::Memory(MemoryStore::default())),
+            None => Ok(LiveStore::Local(LocalStore::new(db.clone()))),
         }
     }
 
     /// A short name for logs and `/readyz`.
     pub fn kind(&self) -> &'static str {
         match self {
-            LiveStore::Memory(_) => "in_process",
+            LiveStore::Local(_) => "in_process",
             LiveStore::Redis(_) => "redis",
         }
     }
@@ -41,8 +112,87 @@ impl LiveStore {
     /// True when the store answers a round trip.
     pub async fn ping(&self) -> Result<(), StoreUnavailable> {
         match self {
-            LiveStore::Memory(store) => store.ping(),
+            LiveStore::Local(_) => Ok(()),
             LiveStore::Redis(store) => store.ping().await,
+        }
+    }
+
+    /// Opens a session unless one exists (a resume keeps its answers).
+    pub async fn open(&self, init: &SessionInit) -> Result<(), StoreUnavailable> {
+        match self {
+            LiveStore::Local(s) => s.open(init).await,
+            LiveStore::Redis(s) => s.open(init).await,
+        }
+    }
+
+    pub async fn snapshot(&self, attempt_id: i64) -> Result<Option<Snapshot>, StoreUnavailable> {
+        match self {
+            LiveStore::Local(s) => s.snapshot(attempt_id).await,
+            LiveStore::Redis(s) => s.snapshot(attempt_id).await,
+        }
+    }
+
+    /// Saves one answer; acknowledged only once it would survive a crash of this process.
+    pub async fn save(
+        &self,
+        attempt_id: i64,
+        user_id: i64,
+        position: u32,
+        choice: &[String],
+        seq: i64,
+        now: DateTime<Utc>,
+    ) -> Result<SaveResult, StoreUnavailable> {
+        let choice = normalise_choice(choice);
+        match self {
+            LiveStore::Local(s) => {
+                s.save(attempt_id, user_id, position, &choice, seq, now)
+                    .await
+            }
+            LiveStore::Redis(s) => {
+                s.save(attempt_id, user_id, position, &choice, seq, now)
+                    .await
+            }
+        }
+    }
+
+    pub async fn set_deadline(
+        &self,
+        attempt_id: i64,
+        deadline: DateTime<Utc>,
+    ) -> Result<(), StoreUnavailable> {
+        match self {
+            LiveStore::Local(s) => s.set_deadline(attempt_id, deadline).await,
+            LiveStore::Redis(s) => s.set_deadline(attempt_id, deadline).await,
+        }
+    }
+
+    /// Closes the session and claims it for grading: the answers come back to one claimer;
+    /// a second claimer gets None unless the first claim is older than `lease` (the first
+    /// grader died), so grading neither happens twice at once nor never.
+    pub async fn claim(
+        &self,
+        attempt_id: i64,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+    ) -> Result<Option<Snapshot>, StoreUnavailable> {
+        match self {
+            LiveStore::Local(s) => s.claim(attempt_id, now, lease).await,
+            LiveStore::Redis(s) => s.claim(attempt_id, now, lease).await,
+        }
+    }
+
+    /// Forgets a graded session.
+    pub async fn remove(&self, attempt_id: i64) -> Result<(), StoreUnavailable> {
+        match self {
+            LiveStore::Local(s) => s.remove(attempt_id).await,
+            LiveStore::Redis(s) => s.remove(attempt_id).await,
+        }
+    }
+
+    pub async fn touch(&self, attempt_id: i64, now: DateTime<Utc>) -> Result<(), StoreUnavailable> {
+        match self {
+            LiveStore::Local(s) => s.touch(attempt_id, now).await,
+            LiveStore::Redis(s) => s.touch(attempt_id, now).await,
         }
     }
 }

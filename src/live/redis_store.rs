@@ -1,14 +1,123 @@
-//! The Redis live-session store. Every key starts with the configured prefix so several
-//! deployments (and parallel tests) can share one Redis.
+//! The Redis live store. Each attempt is one hash, `{prefix}:att:{<id>}`, whose hash tag keeps
+//! it in one slot so these Lua scripts run unchanged on Redis Cluster. Every rule (owner,
+//! deadline, closed, position, option keys, sequence) is checked inside one script, so two
+//! app instances can never interleave a save with a close. Fields:
+//! `user`, `deadline` (ms), `state` (open | grading), `claimed` (ms), `n` (positions),
+//! `k:<pos>` (accepted keys), `a:<pos>` (`<seq>|<keys>`), `seen` (ms).
 
-use super::StoreUnavailable;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use std::time::Duration;
+use super::{
+    SaveResult, SessionInit, Snapshot, StoreUnavailable, StoredAnswer, decode_choice, encode_choice,
+};
+use chrono::{DateTime, TimeZone, Utc};
+use redis::{
+    Script,
+    aio::{ConnectionManager, ConnectionManagerConfig},
+};
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 #[derive(Clone)]
 pub struct RedisStore {
     conn: ConnectionManager,
     prefix: String,
+    scripts: Arc<Scripts>,
+}
+
+struct Scripts {
+    open: Script,
+    save: Script,
+    claim: Script,
+    deadline: Script,
+}
+
+const OPEN: &str = r#"
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'user', ARGV[1], 'deadline', ARGV[2], 'state', 'open', 'n', ARGV[3])
+for i = 4, #ARGV do redis.call('HSET', KEYS[1], 'k:' .. (i - 3), ARGV[i]) end
+redis.call('PEXPIREAT', KEYS[1], tonumber(ARGV[2]) + 86400000)
+return 1
+"#;
+
+// ARGV: user, position, keys (comma separated), seq, now_ms
+const SAVE: &str = r#"
+local s = redis.call('HMGET', KEYS[1], 'user', 'state', 'deadline', 'n')
+if not s[1] or s[1] ~= ARGV[1] then return {'missing'} end
+if s[2] ~= 'open' or tonumber(ARGV[5]) > tonumber(s[3]) then return {'closed'} end
+local pos = tonumber(ARGV[2])
+if pos < 1 or pos > tonumber(s[4]) then return {'no_position'} end
+local allowed = redis.call('HGET', KEYS[1], 'k:' .. ARGV[2])
+for key in string.gmatch(ARGV[3], '[^,]+') do
+  if string.len(key) ~= 1 or not string.find(allowed, key, 1, true) then return {'invalid_key', key} end
+end
+redis.call('HSET', KEYS[1], 'seen', ARGV[5])
+local cur = redis.call('HGET', KEYS[1], 'a:' .. ARGV[2])
+if cur then
+  local seq = tonumber(string.match(cur, '^(-?%d+)|'))
+  if seq >= tonumber(ARGV[4]) then return {'stale', cur} end
+end
+local v = ARGV[4] .. '|' .. ARGV[3]
+redis.call('HSET', KEYS[1], 'a:' .. ARGV[2], v)
+return {'ok', v}
+"#;
+
+// ARGV: now_ms, lease_ms. Returns the whole hash to the one claimer, else nothing.
+const CLAIM: &str = r#"
+local s = redis.call('HMGET', KEYS[1], 'state', 'claimed')
+if not s[1] then return {} end
+if s[1] == 'grading' and tonumber(ARGV[1]) - tonumber(s[2]) < tonumber(ARGV[2]) then return {} end
+redis.call('HSET', KEYS[1], 'state', 'grading', 'claimed', ARGV[1])
+return redis.call('HGETALL', KEYS[1])
+"#;
+
+const DEADLINE: &str = r#"
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'deadline', ARGV[1])
+redis.call('PEXPIREAT', KEYS[1], tonumber(ARGV[1]) + 86400000)
+return 1
+"#;
+
+fn unavailable(e: redis::RedisError) -> StoreUnavailable {
+    StoreUnavailable(e.to_string())
+}
+
+fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn from_ms(v: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(v).single().unwrap_or_default()
+}
+
+fn parse_answer(v: &str) -> Option<StoredAnswer> {
+    let (seq, keys) = v.split_once('|')?;
+    Some(StoredAnswer {
+        seq: seq.parse().ok()?,
+        choice: decode_choice(keys),
+    })
+}
+
+fn snapshot_of(fields: &[(String, String)]) -> Option<Snapshot> {
+    let get = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let user_id = get("user")?.parse().ok()?;
+    let mut answers = BTreeMap::new();
+    for (k, v) in fields {
+        if let Some(pos) = k.strip_prefix("a:")
+            && let (Ok(pos), Some(answer)) = (pos.parse::<u32>(), parse_answer(v))
+        {
+            answers.insert(pos, answer);
+        }
+    }
+    Some(Snapshot {
+        user_id,
+        deadline: from_ms(get("deadline")?.parse().ok()?),
+        open: get("state") == Some("open"),
+        answers,
+        last_seen: get("seen").and_then(|v| v.parse().ok()).map(from_ms),
+    })
 }
 
 impl RedisStore {
@@ -26,11 +135,17 @@ impl RedisStore {
         Ok(Self {
             conn,
             prefix: prefix.to_string(),
+            scripts: Arc::new(Scripts {
+                open: Script::new(OPEN),
+                save: Script::new(SAVE),
+                claim: Script::new(CLAIM),
+                deadline: Script::new(DEADLINE),
+            }),
         })
     }
 
-    pub fn prefix(&self) -> &str {
-        &self.prefix
+    fn key(&self, attempt_id: i64) -> String {
+        format!("{}:att:{{{attempt_id}}}", self.prefix)
     }
 
     pub async fn ping(&self) -> Result<(), StoreUnavailable> {
@@ -39,6 +154,132 @@ impl RedisStore {
             .query_async::<String>(&mut conn)
             .await
             .map(|_| ())
-            .map_err(|e| StoreUnavailable(e.to_string()))
+            .map_err(unavailable)
+    }
+
+    pub async fn open(&self, init: &SessionInit) -> Result<(), StoreUnavailable> {
+        let mut conn = self.conn.clone();
+        let mut call = self.scripts.open.key(self.key(init.attempt_id));
+        call.arg(init.user_id)
+            .arg(ms(init.deadline))
+            .arg(init.keys.len());
+        for keys in &init.keys {
+            call.arg(keys);
+        }
+        call.invoke_async::<i64>(&mut conn)
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+
+    pub async fn snapshot(&self, attempt_id: i64) -> Result<Option<Snapshot>, StoreUnavailable> {
+        let mut conn = self.conn.clone();
+        let fields: Vec<(String, String)> = redis::cmd("HGETALL")
+            .arg(self.key(attempt_id))
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(snapshot_of(&fields))
+    }
+
+    pub async fn save(
+        &self,
+        attempt_id: i64,
+        user_id: i64,
+        position: u32,
+        choice: &[String],
+        seq: i64,
+        now: DateTime<Utc>,
+    ) -> Result<SaveResult, StoreUnavailable> {
+        let mut conn = self.conn.clone();
+        let reply: Vec<String> = self
+            .scripts
+            .save
+            .key(self.key(attempt_id))
+            .arg(user_id)
+            .arg(position)
+            .arg(encode_choice(choice))
+            .arg(seq)
+            .arg(ms(now))
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        let answer = |i: usize| reply.get(i).and_then(|v| parse_answer(v));
+        Ok(match reply.first().map(String::as_str) {
+            Some("ok") => {
+                SaveResult::Stored(answer(1).ok_or_else(|| StoreUnavailable("bad reply".into()))?)
+            }
+            Some("stale") => {
+                SaveResult::Stale(answer(1).ok_or_else(|| StoreUnavailable("bad reply".into()))?)
+            }
+            Some("closed") => SaveResult::Closed,
+            Some("no_position") => SaveResult::NoPosition,
+            Some("invalid_key") => {
+                SaveResult::InvalidKey(reply.get(1).cloned().unwrap_or_default())
+            }
+            _ => SaveResult::Missing,
+        })
+    }
+
+    pub async fn set_deadline(
+        &self,
+        attempt_id: i64,
+        deadline: DateTime<Utc>,
+    ) -> Result<(), StoreUnavailable> {
+        let mut conn = self.conn.clone();
+        self.scripts
+            .deadline
+            .key(self.key(attempt_id))
+            .arg(ms(deadline))
+            .invoke_async::<i64>(&mut conn)
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+
+    pub async fn claim(
+        &self,
+        attempt_id: i64,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+    ) -> Result<Option<Snapshot>, StoreUnavailable> {
+        let mut conn = self.conn.clone();
+        let flat: Vec<String> = self
+            .scripts
+            .claim
+            .key(self.key(attempt_id))
+            .arg(ms(now))
+            .arg(lease.num_milliseconds())
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        let fields: Vec<(String, String)> = flat
+            .chunks(2)
+            .filter(|c| c.len() == 2)
+            .map(|c| (c[0].clone(), c[1].clone()))
+            .collect();
+        Ok(snapshot_of(&fields))
+    }
+
+    pub async fn remove(&self, attempt_id: i64) -> Result<(), StoreUnavailable> {
+        let mut conn = self.conn.clone();
+        redis::cmd("DEL")
+            .arg(self.key(attempt_id))
+            .query_async::<i64>(&mut conn)
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+
+    pub async fn touch(&self, attempt_id: i64, now: DateTime<Utc>) -> Result<(), StoreUnavailable> {
+        let mut conn = self.conn.clone();
+        redis::cmd("HSET")
+            .arg(self.key(attempt_id))
+            .arg("seen")
+            .arg(ms(now))
+            .query_async::<i64>(&mut conn)
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
     }
 }

@@ -5,6 +5,7 @@ mod auth;
 mod banks;
 mod cli;
 mod courses;
+mod exam;
 mod health;
 mod helpers;
 mod mailsink;

@@ -1,0 +1,466 @@
+//! The live exam over HTTP: start or resume, save answers, submit, results, and the
+//! proctor's roster and controls. Answer keys never appear in a candidate's view of a
+//! running attempt.
+
+use crate::{
+    AppState,
+    api::{ApiTags, error::ApiResult, security::BearerAuth},
+    courses,
+    exam::{self, Attempt, AttemptStatus, LiveView, ResultViewer, grading::Subtotal},
+    question_bank::content::{ChoiceOption, QuestionKind},
+    sittings,
+};
+use chrono::{DateTime, Utc};
+use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
+
+pub struct AttemptsApi {
+    pub state: AppState,
+}
+
+/// A question as the candidate sees it: no key, no explanation.
+#[derive(Debug, Object)]
+pub struct CandidateQuestion {
+    pub position: u32,
+    pub kind: QuestionKind,
+    pub stem: String,
+    pub options: Vec<ChoiceOption>,
+    pub points: f64,
+}
+
+#[derive(Debug, Object)]
+pub struct AnswerView {
+    pub position: u32,
+    pub choice: Vec<String>,
+    pub seq: i64,
+}
+
+#[derive(Debug, Object)]
+pub struct AttemptView {
+    pub id: i64,
+    pub status: AttemptStatus,
+    pub sitting_id: i64,
+    pub started_at: DateTime<Utc>,
+    /// The server's deadline; saves after it are refused.
+    pub deadline: DateTime<Utc>,
+    pub remaining_seconds: i64,
+    pub questions: Vec<CandidateQuestion>,
+    pub answers: Vec<AnswerView>,
+}
+
+fn attempt_view(v: LiveView) -> AttemptView {
+    let now = Utc::now();
+    AttemptView {
+        id: v.attempt.id,
+        status: v.attempt.status,
+        sitting_id: v.attempt.sitting_id,
+        started_at: v.attempt.started_at,
+        deadline: v.attempt.deadline,
+        remaining_seconds: if v.attempt.status == AttemptStatus::InProgress {
+            (v.attempt.deadline - now).num_seconds().max(0)
+        } else {
+            0
+        },
+        questions: v
+            .paper
+            .questions
+            .into_iter()
+            .map(|q| CandidateQuestion {
+                position: q.position,
+                kind: q.kind,
+                stem: q.stem,
+                options: q.options,
+                points: q.points,
+            })
+            .collect(),
+        answers: v
+            .answers
+            .into_iter()
+            .map(|(position, a)| AnswerView {
+                position,
+                choice: a.choice,
+                seq: a.seq,
+            })
+            .collect(),
+    }
+}
+
+#[derive(ApiResponse)]
+pub enum StartResponse {
+    /// A new attempt.
+    #[oai(status = 201)]
+    Started(Json<AttemptView>),
+    /// The attempt already running (or finished): resumed.
+    #[oai(status = 200)]
+    Resumed(Json<AttemptView>),
+}
+
+#[derive(Debug, Object)]
+pub struct SaveAnswerRequest {
+    /// Option keys, e.g. `["B"]`, `["A","C"]`, `["T"]`; `[]` clears the answer.
+    pub choice: Vec<String>,
+    /// The client's sequence number for this question; a lower or equal one changes nothing.
+    pub seq: i64,
+}
+
+#[derive(Debug, Object)]
+pub struct OfflineAnswer {
+    pub position: u32,
+    pub choice: Vec<String>,
+    pub seq: i64,
+}
+
+#[derive(Debug, Object)]
+pub struct SubmitRequest {
+    /// What the page kept while offline; merged by `seq` if the submit arrives in time.
+    #[oai(default)]
+    pub answers: Vec<OfflineAnswer>,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct SubtotalView {
+    pub title: String,
+    pub score: f64,
+    pub max_score: f64,
+}
+
+impl From<Subtotal> for SubtotalView {
+    fn from(s: Subtotal) -> Self {
+        Self {
+            title: s.title,
+            score: s.score,
+            max_score: s.max_score,
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct GradedQuestion {
+    pub position: u32,
+    pub choice: Vec<String>,
+    pub correct: bool,
+    pub awarded: f64,
+    pub key: Vec<String>,
+}
+
+#[derive(Debug, Object)]
+pub struct ResultView {
+    pub id: i64,
+    pub status: AttemptStatus,
+    pub score: f64,
+    pub max_score: f64,
+    pub passed: bool,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub sections: Vec<SubtotalView>,
+    pub tags: Vec<SubtotalView>,
+    pub terminated_reason: Option<String>,
+    /// Per question with the key: for the bureau and proctors, and for the candidate as the
+    /// course's `review_after` allows.
+    #[oai(skip_serializing_if_is_none)]
+    pub questions: Option<Vec<GradedQuestion>>,
+}
+
+fn result_view(a: &Attempt) -> ResultView {
+    let summary = a.summary.clone();
+    ResultView {
+        id: a.id,
+        status: a.status,
+        score: a.score.unwrap_or(0.0),
+        max_score: a.max_score,
+        passed: a.passed.unwrap_or(false),
+        finished_at: a.finished_at,
+        sections: summary
+            .as_ref()
+            .map(|s| s.sections.iter().cloned().map(Into::into).collect())
+            .unwrap_or_default(),
+        tags: summary
+            .map(|s| s.tags.into_iter().map(Into::into).collect())
+            .unwrap_or_default(),
+        terminated_reason: a.terminated_reason.clone(),
+        questions: None,
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct ExtendRequest {
+    pub minutes: i64,
+}
+
+#[derive(Debug, Object)]
+pub struct TerminateRequest {
+    pub reason: String,
+}
+
+#[derive(Debug, Object)]
+pub struct ProctorAttemptView {
+    pub id: i64,
+    pub status: AttemptStatus,
+    pub deadline: DateTime<Utc>,
+    pub remaining_seconds: i64,
+    pub extended_minutes: i64,
+}
+
+fn proctor_view(a: &Attempt) -> ProctorAttemptView {
+    ProctorAttemptView {
+        id: a.id,
+        status: a.status,
+        deadline: a.deadline,
+        remaining_seconds: if a.status == AttemptStatus::InProgress {
+            (a.deadline - Utc::now()).num_seconds().max(0)
+        } else {
+            0
+        },
+        extended_minutes: a.extended_minutes,
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct LiveRow {
+    pub attempt_id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub status: AttemptStatus,
+    pub answered: u64,
+    pub remaining_seconds: i64,
+    pub last_seen_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Object)]
+pub struct LiveRoster {
+    pub items: Vec<LiveRow>,
+    pub total: i64,
+}
+
+#[derive(Debug, Object)]
+pub struct EventRequest {
+    /// `reconnected`, `page_hidden`, `page_visible`, `offline` or `online`.
+    pub kind: String,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Object)]
+pub struct EventView {
+    pub kind: String,
+    pub detail: Option<String>,
+    pub actor_id: Option<i64>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Object)]
+pub struct PracticalRequest {
+    pub passed: bool,
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Object)]
+pub struct Recorded {
+    pub recorded: bool,
+}
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Exams")]
+impl AttemptsApi {
+    /// Start (201) or resume (200) your attempt in a sitting, inside its window. The paper
+    /// carries no answer key. Not booked: 403 `not_registered`; outside the window: 409
+    /// `sitting_not_open`.
+    #[oai(path = "/sittings/:id/attempts", method = "post")]
+    async fn start(&self, auth: BearerAuth, id: Path<i64>) -> ApiResult<StartResponse> {
+        let view = exam::start(&self.state, &auth.0, id.0).await?;
+        let created = view.created;
+        let body = Json(attempt_view(view));
+        Ok(if created {
+            StartResponse::Started(body)
+        } else {
+            StartResponse::Resumed(body)
+        })
+    }
+
+    /// Your attempt: the paper, saved answers, the deadline and the true time left.
+    #[oai(path = "/attempts/:id", method = "get")]
+    async fn get(&self, auth: BearerAuth, id: Path<i64>) -> ApiResult<Json<AttemptView>> {
+        Ok(Json(attempt_view(
+            exam::reload(&self.state, &auth.0, id.0).await?,
+        )))
+    }
+
+    /// Save one answer. Closed attempt: 409 `attempt_closed`; no such question: 404; a key not
+    /// among the options: 422; an older `seq`: 200 with what is stored. Store down: 503
+    /// `store_unavailable` (retry).
+    #[oai(path = "/attempts/:id/answers/:position", method = "put")]
+    async fn save(
+        &self,
+        auth: BearerAuth,
+        id: Path<i64>,
+        position: Path<u32>,
+        body: Json<SaveAnswerRequest>,
+    ) -> ApiResult<Json<AnswerView>> {
+        let stored = exam::save_answer(
+            &self.state,
+            &auth.0,
+            id.0,
+            position.0,
+            &body.choice,
+            body.seq,
+        )
+        .await?;
+        Ok(Json(AnswerView {
+            position: position.0,
+            choice: stored.choice,
+            seq: stored.seq,
+        }))
+    }
+
+    /// Submit and grade; every repeat returns the same body.
+    #[oai(path = "/attempts/:id/submit", method = "post")]
+    async fn submit(
+        &self,
+        auth: BearerAuth,
+        id: Path<i64>,
+        body: Json<SubmitRequest>,
+    ) -> ApiResult<Json<ResultView>> {
+        let offline: Vec<(u32, Vec<String>, i64)> = body
+            .0
+            .answers
+            .into_iter()
+            .map(|a| (a.position, a.choice, a.seq))
+            .collect();
+        let attempt = exam::submit(&self.state, &auth.0, id.0, &offline).await?;
+        Ok(Json(result_view(&attempt)))
+    }
+
+    /// The result (the candidate, the bureau, the sitting's proctors). Before grading: 409
+    /// `attempt_open`.
+    #[oai(path = "/attempts/:id/result", method = "get")]
+    async fn result(&self, auth: BearerAuth, id: Path<i64>) -> ApiResult<Json<ResultView>> {
+        let (attempt, viewer) = exam::result_for(&self.state, &auth.0, id.0).await?;
+        let mut view = result_view(&attempt);
+        let show_keys = match viewer {
+            ResultViewer::Staff => true,
+            ResultViewer::Candidate => {
+                let course = courses::require(&self.state, attempt.course_id).await?;
+                let sitting = sittings::require(&self.state, attempt.sitting_id).await?;
+                exam::keys_visible(&course, &sitting, Utc::now())
+            }
+        };
+        if show_keys {
+            view.questions = Some(
+                exam::graded_questions(&self.state, &attempt)
+                    .await?
+                    .into_iter()
+                    .map(|(a, key)| GradedQuestion {
+                        position: a.position,
+                        choice: a.choice,
+                        correct: a.correct,
+                        awarded: a.awarded,
+                        key,
+                    })
+                    .collect(),
+            );
+        }
+        Ok(Json(view))
+    }
+
+    /// Who has started, answered how many, time left, last seen (proctors, bureau).
+    #[oai(path = "/sittings/:id/live", method = "get")]
+    async fn live(&self, auth: BearerAuth, id: Path<i64>) -> ApiResult<Json<LiveRoster>> {
+        let now = Utc::now();
+        let rows = exam::live_roster(&self.state, &auth.0, id.0).await?;
+        let items: Vec<LiveRow> = rows
+            .into_iter()
+            .map(|r| LiveRow {
+                attempt_id: r.attempt.id,
+                user_id: r.attempt.user_id,
+                name: r.name,
+                status: r.attempt.status,
+                answered: r.answered as u64,
+                remaining_seconds: if r.attempt.status == AttemptStatus::InProgress {
+                    (r.attempt.deadline - now).num_seconds().max(0)
+                } else {
+                    0
+                },
+                last_seen_at: r.last_seen,
+            })
+            .collect();
+        let total = items.len() as i64;
+        Ok(Json(LiveRoster { items, total }))
+    }
+
+    /// Give one candidate more minutes (proctors, bureau).
+    #[oai(path = "/attempts/:id/extend", method = "post")]
+    async fn extend(
+        &self,
+        auth: BearerAuth,
+        id: Path<i64>,
+        body: Json<ExtendRequest>,
+    ) -> ApiResult<Json<ProctorAttemptView>> {
+        Ok(Json(proctor_view(
+            &exam::extend(&self.state, &auth.0, id.0, body.minutes).await?,
+        )))
+    }
+
+    /// End an attempt for misconduct, with a reason (proctors, bureau).
+    #[oai(path = "/attempts/:id/terminate", method = "post")]
+    async fn terminate(
+        &self,
+        auth: BearerAuth,
+        id: Path<i64>,
+        body: Json<TerminateRequest>,
+    ) -> ApiResult<Json<ProctorAttemptView>> {
+        Ok(Json(proctor_view(
+            &exam::terminate(&self.state, &auth.0, id.0, &body.reason).await?,
+        )))
+    }
+
+    /// The candidate's page reports reconnects and leaving the page, for the proctor.
+    #[oai(path = "/attempts/:id/events", method = "post")]
+    async fn add_event(
+        &self,
+        auth: BearerAuth,
+        id: Path<i64>,
+        body: Json<EventRequest>,
+    ) -> ApiResult<Json<Recorded>> {
+        exam::record_event(
+            &self.state,
+            &auth.0,
+            id.0,
+            &body.kind,
+            body.detail.as_deref(),
+        )
+        .await?;
+        Ok(Json(Recorded { recorded: true }))
+    }
+
+    /// An attempt's events (proctors, bureau).
+    #[oai(path = "/attempts/:id/events", method = "get")]
+    async fn events(&self, auth: BearerAuth, id: Path<i64>) -> ApiResult<Json<Vec<EventView>>> {
+        let events = exam::events(&self.state, &auth.0, id.0).await?;
+        Ok(Json(
+            events
+                .into_iter()
+                .map(|e| EventView {
+                    kind: e.kind,
+                    detail: e.detail,
+                    actor_id: e.actor_id,
+                    at: e.at,
+                })
+                .collect(),
+        ))
+    }
+
+    /// Record the practical assessment (e.g. CPR on a manikin) for a booking (proctors, bureau).
+    #[oai(path = "/registrations/:id/practical", method = "post")]
+    async fn practical(
+        &self,
+        auth: BearerAuth,
+        id: Path<i64>,
+        body: Json<PracticalRequest>,
+    ) -> ApiResult<Json<Recorded>> {
+        exam::record_practical(
+            &self.state,
+            &auth.0,
+            id.0,
+            body.passed,
+            body.notes.as_deref(),
+        )
+        .await?;
+        Ok(Json(Recorded { recorded: true }))
+    }
+}

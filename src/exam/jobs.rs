@@ -1,0 +1,67 @@
+//! Background exam jobs: the sweeper that grades attempts left open past their deadline
+//! (recording the deadline, not the sweep time, as their finish), and drawing papers ahead
+//! of the window. Both read the database, so they resume after a restart and any instance
+//! may run them (grading is exactly-once).
+
+use crate::AppState;
+use chrono::Utc;
+use std::time::Duration;
+
+/// Grades every attempt whose deadline plus grace has passed; returns how many.
+pub async fn sweep_once(state: &AppState) -> anyhow::Result<usize> {
+    let grace = chrono::Duration::from_std(state.config.submit_grace)?;
+    let overdue = super::store::overdue(&state.db, Utc::now() - grace, 500).await?;
+    let mut graded = 0;
+    for (id, deadline) in overdue {
+        match super::grade(state, id, deadline, None).await {
+            Ok(_) => graded += 1,
+            Err(e) => {
+                tracing::warn!(attempt_id = id, error = %e, "auto-submit failed; retried next sweep")
+            }
+        }
+    }
+    Ok(graded)
+}
+
+/// Draws papers for sittings starting within the next two hours.
+pub async fn prepare_upcoming(state: &AppState) -> anyhow::Result<usize> {
+    let now = Utc::now();
+    let mut drawn = 0;
+    for sitting in
+        super::store::sittings_starting_before(&state.db, now, now + chrono::Duration::hours(2))
+            .await?
+    {
+        drawn += super::prepare_papers(state, sitting)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    Ok(drawn)
+}
+
+pub async fn run(
+    state: AppState,
+    every: Duration,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut last_prepare: Option<std::time::Instant> = None;
+    loop {
+        if let Err(e) = sweep_once(&state).await {
+            tracing::warn!(error = %e, "sweeper could not run");
+        }
+        if last_prepare.is_none_or(|t| t.elapsed() >= Duration::from_secs(30)) {
+            last_prepare = Some(std::time::Instant::now());
+            match prepare_upcoming(&state).await {
+                Ok(n) if n > 0 => tracing::info!(papers = n, "papers drawn ahead of the window"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "papers not drawn"),
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = shutdown.changed() => {}
+        }
+        if *shutdown.borrow() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,314 @@
+//! SQL for papers, attempts, their answers and events.
+
+use super::{
+    Attempt, AttemptStatus,
+    grading::{Grade, QuestionResult},
+};
+use crate::{db::Db, error::AppError, paper::Paper, with_pool};
+use chrono::{DateTime, Utc};
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    registration_id: i64,
+    sitting_id: i64,
+    user_id: i64,
+    course_id: i64,
+    status: String,
+    started_at: DateTime<Utc>,
+    deadline: DateTime<Utc>,
+    extended_minutes: i64,
+    finished_at: Option<DateTime<Utc>>,
+    score: Option<f64>,
+    max_score: f64,
+    passed: Option<bool>,
+    sections: Option<String>,
+    terminated_reason: Option<String>,
+}
+
+const COLUMNS: &str = "id, registration_id, sitting_id, user_id, course_id, status, started_at, deadline, \
+     extended_minutes, finished_at, score, max_score, passed, sections, terminated_reason";
+
+impl From<Row> for Attempt {
+    fn from(r: Row) -> Self {
+        Attempt {
+            id: r.id,
+            registration_id: r.registration_id,
+            sitting_id: r.sitting_id,
+            user_id: r.user_id,
+            course_id: r.course_id,
+            status: AttemptStatus::parse(&r.status),
+            started_at: r.started_at,
+            deadline: r.deadline,
+            extended_minutes: r.extended_minutes,
+            finished_at: r.finished_at,
+            score: r.score,
+            max_score: r.max_score,
+            passed: r.passed,
+            summary: r.sections.and_then(|s| serde_json::from_str(&s).ok()),
+            terminated_reason: r.terminated_reason,
+        }
+    }
+}
+
+pub async fn paper(db: &Db, registration_id: i64) -> Result<Option<Paper>, AppError> {
+    let text: Option<String> = with_pool!(db, pool => {
+        sqlx::query_scalar("SELECT content FROM papers WHERE registration_id = $1").bind(registration_id).fetch_optional(pool).await?
+    });
+    text.map(|t| {
+        serde_json::from_str(&t)
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("paper unreadable: {e}")))
+    })
+    .transpose()
+}
+
+pub async fn insert_paper(
+    db: &Db,
+    registration_id: i64,
+    paper: &Paper,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let content = serde_json::to_string(paper).expect("paper serialises");
+    with_pool!(db, pool => {
+        sqlx::query("INSERT INTO papers (registration_id, seed, content, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (registration_id) DO NOTHING")
+            .bind(registration_id).bind(paper.seed as i64).bind(content).bind(now)
+            .execute(pool).await.map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// Booked registrations of a sitting that have no paper yet.
+pub async fn registrations_without_paper(
+    db: &Db,
+    sitting_id: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
+    with_pool!(db, pool => {
+        sqlx::query_scalar(
+            "SELECT r.id FROM registrations r WHERE r.sitting_id = $1 AND r.status = 'booked' \
+             AND NOT EXISTS (SELECT 1 FROM papers p WHERE p.registration_id = r.id) ORDER BY r.id",
+        )
+        .bind(sitting_id).fetch_all(pool).await
+    })
+}
+
+/// Sittings not cancelled whose window starts before `until` and has not ended.
+pub async fn sittings_starting_before(
+    db: &Db,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Vec<i64>, sqlx::Error> {
+    with_pool!(db, pool => {
+        sqlx::query_scalar("SELECT id FROM sittings WHERE cancelled_at IS NULL AND starts_at <= $2 AND ends_at > $1")
+            .bind(now).bind(until).fetch_all(pool).await
+    })
+}
+
+pub async fn attempt(db: &Db, id: i64) -> Result<Option<Attempt>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM attempts WHERE id = $1");
+    let row: Option<Row> = with_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await?);
+    Ok(row.map(Into::into))
+}
+
+pub async fn attempt_for_registration(
+    db: &Db,
+    registration_id: i64,
+) -> Result<Option<Attempt>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM attempts WHERE registration_id = $1");
+    let row: Option<Row> = with_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(registration_id).fetch_optional(pool).await?);
+    Ok(row.map(Into::into))
+}
+
+pub struct NewAttempt {
+    pub registration_id: i64,
+    pub sitting_id: i64,
+    pub user_id: i64,
+    pub course_id: i64,
+    pub started_at: DateTime<Utc>,
+    pub deadline: DateTime<Utc>,
+    pub max_score: f64,
+}
+
+/// Inserts an attempt; None when one exists for the registration already (a racing start).
+pub async fn insert_attempt(db: &Db, a: &NewAttempt) -> Result<Option<i64>, sqlx::Error> {
+    with_pool!(db, pool => {
+        sqlx::query_scalar(
+            "INSERT INTO attempts (registration_id, sitting_id, user_id, course_id, status, started_at, deadline, max_score) \
+             VALUES ($1, $2, $3, $4, 'in_progress', $5, $6, $7) ON CONFLICT (registration_id) DO NOTHING RETURNING id",
+        )
+        .bind(a.registration_id).bind(a.sitting_id).bind(a.user_id).bind(a.course_id)
+        .bind(a.started_at).bind(a.deadline).bind(a.max_score)
+        .fetch_optional(pool).await
+    })
+}
+
+/// Moves an in-progress attempt to `status` with its grade and every answer, in one
+/// transaction that only one writer can win; false when the attempt was already finished.
+pub async fn finish(
+    db: &Db,
+    id: i64,
+    status: AttemptStatus,
+    grade: &Grade,
+    finished_at: DateTime<Utc>,
+    reason: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let summary = serde_json::json!({"sections": grade.sections, "tags": grade.tags}).to_string();
+    with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let won = sqlx::query(
+            "UPDATE attempts SET status = $2, finished_at = $3, score = $4, passed = $5, sections = $6, terminated_reason = $7 \
+             WHERE id = $1 AND status = 'in_progress'",
+        )
+        .bind(id).bind(status.as_str()).bind(finished_at).bind(grade.score)
+        .bind(grade.passed && status == AttemptStatus::Graded).bind(&summary).bind(reason)
+        .execute(&mut *tx).await?;
+        if won.rows_affected() != 1 {
+            return Ok(false);
+        }
+        for q in &grade.questions {
+            sqlx::query(
+                "INSERT INTO attempt_answers (attempt_id, position, question_version_id, choice, seq, correct, awarded) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(id).bind(i64::from(q.position)).bind(q.version_id).bind(q.choice.join(","))
+            .bind(q.seq).bind(q.correct).bind(q.awarded)
+            .execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    })
+}
+
+pub async fn answers(db: &Db, attempt_id: i64) -> Result<Vec<QuestionResult>, sqlx::Error> {
+    let rows: Vec<(i64, i64, String, i64, bool, f64)> = with_pool!(db, pool => {
+        sqlx::query_as("SELECT position, question_version_id, choice, seq, correct, awarded FROM attempt_answers WHERE attempt_id = $1 ORDER BY position")
+            .bind(attempt_id).fetch_all(pool).await?
+    });
+    Ok(rows
+        .into_iter()
+        .map(|(p, v, c, s, correct, awarded)| QuestionResult {
+            position: p as u32,
+            version_id: v,
+            choice: crate::live::decode_choice(&c),
+            seq: s,
+            correct,
+            awarded,
+        })
+        .collect())
+}
+
+/// In-progress attempts whose deadline is before `before`.
+pub async fn overdue(
+    db: &Db,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<(i64, DateTime<Utc>)>, sqlx::Error> {
+    with_pool!(db, pool => {
+        sqlx::query_as("SELECT id, deadline FROM attempts WHERE status = 'in_progress' AND deadline < $1 ORDER BY deadline LIMIT $2")
+            .bind(before).bind(limit).fetch_all(pool).await
+    })
+}
+
+/// Adds minutes to an in-progress attempt; its new deadline, or None when not in progress.
+pub async fn extend(
+    db: &Db,
+    id: i64,
+    deadline: DateTime<Utc>,
+    minutes: i64,
+) -> Result<bool, sqlx::Error> {
+    with_pool!(db, pool => {
+        sqlx::query("UPDATE attempts SET deadline = $2, extended_minutes = extended_minutes + $3 WHERE id = $1 AND status = 'in_progress'")
+            .bind(id).bind(deadline).bind(minutes).execute(pool).await.map(|r| r.rows_affected() == 1)
+    })
+}
+
+pub async fn for_sitting(db: &Db, sitting_id: i64) -> Result<Vec<(Attempt, String)>, sqlx::Error> {
+    let sql = format!(
+        "SELECT a.{}, u.name FROM attempts a JOIN users u ON u.id = a.user_id WHERE a.sitting_id = $1 ORDER BY a.id",
+        COLUMNS.replace(", ", ", a.")
+    );
+    with_pool!(db, pool => {
+        let rows: Vec<(Row, String)> = {
+            use sqlx::Row as _;
+            let raw = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(sitting_id).fetch_all(pool).await?;
+            let mut out = Vec::with_capacity(raw.len());
+            for r in raw {
+                let name: String = r.try_get("name")?;
+                out.push((<Row as sqlx::FromRow<_>>::from_row(&r)?, name));
+            }
+            out
+        };
+        Ok(rows.into_iter().map(|(r, n)| (r.into(), n)).collect())
+    })
+}
+
+/// Attempts of a person at a course, newest first: (status, passed).
+pub async fn history(
+    db: &Db,
+    user_id: i64,
+    course_id: i64,
+) -> Result<Vec<(String, Option<bool>)>, sqlx::Error> {
+    with_pool!(db, pool => {
+        sqlx::query_as("SELECT status, passed FROM attempts WHERE user_id = $1 AND course_id = $2 ORDER BY id DESC")
+            .bind(user_id).bind(course_id).fetch_all(pool).await
+    })
+}
+
+pub async fn add_event(
+    db: &Db,
+    attempt_id: i64,
+    kind: &str,
+    detail: Option<&str>,
+    actor: Option<i64>,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    with_pool!(db, pool => {
+        sqlx::query("INSERT INTO attempt_events (attempt_id, kind, detail, actor_id, at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(attempt_id).bind(kind).bind(detail).bind(actor).bind(at).execute(pool).await.map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Event {
+    pub kind: String,
+    pub detail: Option<String>,
+    pub actor_id: Option<i64>,
+    pub at: DateTime<Utc>,
+}
+
+pub async fn events(db: &Db, attempt_id: i64) -> Result<Vec<Event>, sqlx::Error> {
+    with_pool!(db, pool => {
+        sqlx::query_as("SELECT kind, detail, actor_id, at FROM attempt_events WHERE attempt_id = $1 ORDER BY id")
+            .bind(attempt_id).fetch_all(pool).await
+    })
+}
+
+pub async fn record_practical(
+    db: &Db,
+    registration_id: i64,
+    passed: bool,
+    notes: Option<&str>,
+    examiner: i64,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    with_pool!(db, pool => {
+        sqlx::query(
+            "INSERT INTO practical_assessments (registration_id, passed, notes, examiner_id, assessed_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (registration_id) DO UPDATE SET passed = excluded.passed, notes = excluded.notes, \
+             examiner_id = excluded.examiner_id, assessed_at = excluded.assessed_at",
+        )
+        .bind(registration_id).bind(passed).bind(notes).bind(examiner).bind(at)
+        .execute(pool).await.map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+pub async fn practical(
+    db: &Db,
+    registration_id: i64,
+) -> Result<Option<(bool, Option<String>, DateTime<Utc>)>, sqlx::Error> {
+    with_pool!(db, pool => {
+        sqlx::query_as("SELECT passed, notes, assessed_at FROM practical_assessments WHERE registration_id = $1")
+            .bind(registration_id).fetch_optional(pool).await
+    })
+}

@@ -1,0 +1,653 @@
+//! The live exam end to end: start, save, resume, deadlines, auto-submit, grading once,
+//! proctoring and faults. The same bodies run on SQLite + local store and PostgreSQL + Redis.
+
+use crate::{
+    banks::NATIVE,
+    helpers::{PASSWORD, TestApp, phone, spawn_app, spawn_app_with},
+};
+use chrono::{DateTime, Duration, Utc};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+struct Exam {
+    bureau: String,
+    sitting: i64,
+    course: i64,
+}
+
+impl TestApp {
+    /// A 3-question course (single, multiple, true/false; 1 point each, pass 2) and a sitting
+    /// whose window is open from a minute ago until `ends_in`.
+    async fn exam(&self, ends_in: Duration, retake_limit: i64, practical: bool) -> Exam {
+        let bureau = self.bureau_admin().await;
+        let bank = self.create_bank(&bureau, "考试题库").await;
+        self.import(&bureau, bank, "native", NATIVE).await;
+        let course = self
+            .post(
+                "/api/v1/courses",
+                Some(&bureau),
+                json!({"code": "EXAM", "title": "应急第一响应人理论考核", "category": "first_responder", "training_hours": 32,
+                       "pass_mark": 2.0, "time_limit_minutes": 60, "validity_months": 36, "retake_limit": retake_limit,
+                       "practical_required": practical, "review_after": "submit",
+                       "blueprint": {"sections": [
+                         {"title": "单选题", "kind": "single", "count": 1, "points": 1.0, "bank_id": bank},
+                         {"title": "多选题", "kind": "multiple", "count": 1, "points": 1.0, "bank_id": bank},
+                         {"title": "判断题", "kind": "true_false", "count": 1, "points": 1.0, "bank_id": bank}]}}),
+            )
+            .await;
+        assert_eq!(course.status, StatusCode::CREATED, "{}", course.text);
+        let course = course.body["id"].as_i64().unwrap();
+        let sitting = self.open_sitting(&bureau, course, ends_in).await;
+        Exam {
+            bureau,
+            sitting,
+            course,
+        }
+    }
+
+    async fn open_sitting(&self, bureau: &str, course: i64, ends_in: Duration) -> i64 {
+        let now = Utc::now();
+        let reply = self
+            .post(
+                "/api/v1/sittings",
+                Some(bureau),
+                json!({"course_id": course, "starts_at": now - Duration::minutes(1), "ends_at": now + ends_in,
+                       "capacity": 50, "venue": {"kind": "online"}}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        reply.body["id"].as_i64().unwrap()
+    }
+
+    async fn booked_candidate(&self, sitting: i64, n: u32) -> String {
+        let (_, token) = self.quick_candidate(n).await;
+        let r = self
+            .post(
+                &format!("/api/v1/sittings/{sitting}/registrations"),
+                Some(&token),
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        token
+    }
+
+    async fn save(
+        &self,
+        token: &str,
+        attempt: i64,
+        position: u64,
+        choice: &[&str],
+        seq: i64,
+    ) -> crate::helpers::Reply {
+        self.call(
+            Method::PUT,
+            &format!("/api/v1/attempts/{attempt}/answers/{position}"),
+            Some(token),
+            Some(json!({"choice": choice, "seq": seq})),
+        )
+        .await
+    }
+
+    /// The key of each position, read from the server's paper (tests may; candidates never).
+    async fn keys(&self, attempt: i64) -> Vec<Vec<String>> {
+        let a = safecert::exam::store::attempt(&self.state.db, attempt)
+            .await
+            .unwrap()
+            .unwrap();
+        let paper = safecert::exam::store::paper(&self.state.db, a.registration_id)
+            .await
+            .unwrap()
+            .unwrap();
+        paper.questions.iter().map(|q| q.answer.clone()).collect()
+    }
+}
+
+fn keys_of(q: &Value) -> Vec<String> {
+    q["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["key"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn wrong_key(q: &Value, key: &[String]) -> String {
+    keys_of(q).into_iter().find(|k| !key.contains(k)).unwrap()
+}
+
+#[tokio::test]
+async fn start_save_resume_and_submit_without_leaking_keys() {
+    let app = spawn_app().await;
+    let exam = app.exam(Duration::hours(1), 1, false).await;
+    let token = app.booked_candidate(exam.sitting, 1).await;
+    let (_, stranger) = app.quick_candidate(2).await;
+
+    let refused = app
+        .post(
+            &format!("/api/v1/sittings/{}/attempts", exam.sitting),
+            Some(&stranger),
+            json!({}),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(refused.body["code"], "not_registered");
+
+    let start = app
+        .post(
+            &format!("/api/v1/sittings/{}/attempts", exam.sitting),
+            Some(&token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(start.status, StatusCode::CREATED, "{}", start.text);
+    let attempt = start.body["id"].as_i64().unwrap();
+    let questions = start.body["questions"].as_array().unwrap().clone();
+    assert_eq!(questions.len(), 3);
+    for q in &questions {
+        let fields: Vec<&str> = q.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(
+            fields.len(),
+            5,
+            "only position, kind, stem, options, points: {fields:?}"
+        );
+        assert!(
+            q.get("answer").is_none() && q.get("explanation").is_none() && q.get("key").is_none()
+        );
+    }
+    let remaining = start.body["remaining_seconds"].as_i64().unwrap();
+    assert!(remaining > 3000 && remaining <= 3600, "{remaining}");
+
+    let keys = app.keys(attempt).await;
+    // Answer 1 right, 2 wrong then right, 3 wrong.
+    let r = app
+        .save(
+            &token,
+            attempt,
+            1,
+            &keys[0].iter().map(String::as_str).collect::<Vec<_>>(),
+            1,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["seq"], 1);
+    let wrong2 = wrong_key(&questions[1], &keys[1]);
+    assert_eq!(
+        app.save(&token, attempt, 2, &[&wrong2], 1).await.status,
+        StatusCode::OK
+    );
+    let right2: Vec<&str> = keys[1].iter().map(String::as_str).collect();
+    assert_eq!(
+        app.save(&token, attempt, 2, &right2, 3).await.body["choice"],
+        json!(keys[1])
+    );
+    // An older seq arriving late changes nothing and returns what is stored.
+    let late = app.save(&token, attempt, 2, &[&wrong2], 2).await;
+    assert_eq!(late.status, StatusCode::OK);
+    assert_eq!(
+        (late.body["seq"].clone(), late.body["choice"].clone()),
+        (json!(3), json!(keys[1]))
+    );
+    let wrong3 = wrong_key(&questions[2], &keys[2]);
+    assert_eq!(
+        app.save(&token, attempt, 3, &[&wrong3], 1).await.status,
+        StatusCode::OK
+    );
+
+    // Bad saves: unknown position, a key that is no option, someone else's attempt.
+    assert_eq!(
+        app.save(&token, attempt, 9, &["A"], 1).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let bad_key = app.save(&token, attempt, 1, &["Z"], 9).await;
+    assert_eq!(bad_key.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad_key.body["field"], "choice");
+    assert_eq!(
+        app.save(&stranger, attempt, 1, &["A"], 9).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // Reload (another device): the same paper, every saved answer, the true time left.
+    let again = app
+        .post(
+            &format!("/api/v1/sittings/{}/attempts", exam.sitting),
+            Some(&token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.body["questions"], json!(questions));
+    let reloaded = app
+        .get(&format!("/api/v1/attempts/{attempt}"), Some(&token))
+        .await;
+    let answers = reloaded.body["answers"].as_array().unwrap();
+    assert_eq!(answers.len(), 3);
+    assert_eq!(answers[1]["seq"], 3);
+
+    assert_eq!(
+        app.get(&format!("/api/v1/attempts/{attempt}/result"), Some(&token))
+            .await
+            .body["code"],
+        "attempt_open"
+    );
+    let submitted = app
+        .post(
+            &format!("/api/v1/attempts/{attempt}/submit"),
+            Some(&token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(submitted.status, StatusCode::OK, "{}", submitted.text);
+    assert_eq!(
+        (
+            submitted.body["status"].clone(),
+            submitted.body["score"].clone(),
+            submitted.body["passed"].clone()
+        ),
+        (json!("graded"), json!(2.0), json!(true))
+    );
+    assert_eq!(
+        submitted.body["sections"][2],
+        json!({"title": "判断题", "score": 0.0, "max_score": 1.0})
+    );
+    let twice = app
+        .post(
+            &format!("/api/v1/attempts/{attempt}/submit"),
+            Some(&token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(twice.body, submitted.body, "submit is idempotent");
+    let closed = app
+        .save(
+            &token,
+            attempt,
+            3,
+            &keys[2].iter().map(String::as_str).collect::<Vec<_>>(),
+            5,
+        )
+        .await;
+    assert_eq!(closed.status, StatusCode::CONFLICT);
+    assert_eq!(closed.body["code"], "attempt_closed");
+
+    // review_after = submit: the candidate sees the keys now.
+    let result = app
+        .get(&format!("/api/v1/attempts/{attempt}/result"), Some(&token))
+        .await;
+    assert_eq!(result.body["questions"][0]["key"], json!(keys[0]));
+    assert_eq!(result.body["questions"][1]["correct"], true);
+    let stored: i64 = safecert::with_pool!(&app.state.db, pool => {
+        sqlx::query_scalar("SELECT COUNT(*) FROM attempt_answers WHERE attempt_id = $1").bind(attempt).fetch_one(pool).await.unwrap()
+    });
+    assert_eq!(stored, 3, "every answer is in the database");
+    let _ = exam.course;
+}
+
+#[tokio::test]
+async fn offline_answers_merge_by_seq_on_submit() {
+    let app = spawn_app().await;
+    let exam = app.exam(Duration::hours(1), 1, false).await;
+    let token = app.booked_candidate(exam.sitting, 1).await;
+    let start = app
+        .post(
+            &format!("/api/v1/sittings/{}/attempts", exam.sitting),
+            Some(&token),
+            json!({}),
+        )
+        .await;
+    let attempt = start.body["id"].as_i64().unwrap();
+    let questions = start.body["questions"].as_array().unwrap().clone();
+    let keys = app.keys(attempt).await;
+    let wrong1 = wrong_key(&questions[0], &keys[0]);
+    app.save(&token, attempt, 1, &[&wrong1], 5).await;
+    // The page kept: q1 right but older (seq 4: loses), q2 and q3 right (new: win).
+    let submitted = app
+        .post(
+            &format!("/api/v1/attempts/{attempt}/submit"),
+            Some(&token),
+            json!({"answers": [
+                {"position": 1, "choice": keys[0], "seq": 4},
+                {"position": 2, "choice": keys[1], "seq": 1},
+                {"position": 3, "choice": keys[2], "seq": 1}]}),
+        )
+        .await;
+    assert_eq!(submitted.status, StatusCode::OK, "{}", submitted.text);
+    assert_eq!(submitted.body["score"], 2.0);
+}
+
+#[tokio::test]
+async fn the_deadline_is_the_servers_and_the_sweeper_submits_at_the_deadline() {
+    let app = spawn_app_with(|env| {
+        env.insert("SUBMIT_GRACE_MS".into(), "300".into());
+        env.insert("SWEEP_MS".into(), "100".into());
+    })
+    .await;
+    // The window closes in 3 seconds: the deadline is the window's end, not the time limit.
+    let exam = app.exam(Duration::seconds(3), 1, false).await;
+    let token = app.booked_candidate(exam.sitting, 1).await;
+    let start = app
+        .post(
+            &format!("/api/v1/sittings/{}/attempts", exam.sitting),
+            Some(&token),
+            json!({}),
+        )
+        .await;
+    let attempt = start.body["id"].as_i64().unwrap();
+    let deadline: DateTime<Utc> = start.body["deadline"].as_str().unwrap().parse().unwrap();
+    let keys = app.keys(attempt).await;
+    assert_eq!(
+        app.save(
+            &token,
+            attempt,
+            1,
+            &keys[0].iter().map(String::as_str).collect::<Vec<_>>(),
+            1
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+
+    while Utc::now() <= deadline + Duration::milliseconds(50) {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let late = app
+        .save(
+            &token,
+            attempt,
+            2,
+            &keys[1].iter().map(String::as_str).collect::<Vec<_>>(),
+            1,
+        )
+        .await;
+    assert_eq!(late.status, StatusCode::CONFLICT);
+    assert_eq!(late.body["code"], "attempt_closed");
+
+    let result = wait_graded(&app, &token, attempt).await;
+    assert_eq!(
+        result["score"], 1.0,
+        "the answer saved in time counts, the late one does not"
+    );
+    let finished: DateTime<Utc> = result["finished_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        finished, deadline,
+        "finished at the deadline, not the sweep time"
+    );
+}
+
+async fn wait_graded(app: &TestApp, token: &str, attempt: i64) -> Value {
+    for _ in 0..200 {
+        let r = app
+            .get(&format!("/api/v1/attempts/{attempt}/result"), Some(token))
+            .await;
+        if r.status == StatusCode::OK {
+            return r.body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("attempt {attempt} was never graded");
+}
+
+#[tokio::test]
+async fn an_overdue_attempt_is_graded_after_a_restart_with_its_answers() {
+    let app = spawn_app_with(|env| {
+        env.insert("SUBMIT_GRACE_MS".into(), "0".into());
+        env.insert("SWEEP_MS".into(), "3600000".into());
+    })
+    .await;
+    let exam = app.exam(Duration::seconds(3), 1, false).await;
+    let token = app.booked_candidate(exam.sitting, 1).await;
+    let start = app
+        .post(
+            &format!("/api/v1/sittings/{}/attempts", exam.sitting),
+            Some(&token),
+            json!({}),
+        )
+        .await;
+    let attempt = start.body["id"].as_i64().unwrap();
+    let keys = app.keys(attempt).await;
+    for (i, key) in keys.iter().enumerate() {
+        let r = app
+            .save(
+                &token,
+                attempt,
+                i as u64 + 1,
+                &key.iter().map(String::as_str).collect::<Vec<_>>(),
+                1,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+    }
+    // The process stops before the deadline; the next one sweeps after it.
+    let app = app
+        .restart(|env| {
+            env.insert("SWEEP_MS".into(), "100".into());
+        })
+        .await;
+    let result = wait_graded(&app, &token, attempt).await;
+    assert_eq!(
+        (result["score"].clone(), result["passed"].clone()),
+        (json!(3.0), json!(true))
+    );
+}
+
+#[tokio::test]
+async fn proctors_extend_terminate_and_see_the_live_roster() {
+    let app = spawn_app().await;
+    let exam = app.exam(Duration::hours(1), 1, true).await;
+    let proctor = app
+        .post("/api/v1/users", Some(&exam.bureau), json!({"name": "监考员", "phone": phone(500), "email": "p@example.cn", "password": PASSWORD, "roles": ["proctor"]}))
+        .await;
+    let proctor_id = proctor.body["id"].as_i64().unwrap();
+    app.call(
+        Method::PATCH,
+        &format!("/api/v1/sittings/{}", exam.sitting),
+        Some(&exam.bureau),
+        Some(json!({"proctor_ids": [proctor_id]})),
+    )
+    .await;
+    let proctor = app.token(&phone(500), PASSWORD).await;
+    let a = app.booked_candidate(exam.sitting, 1).await;
+    let b = app.booked_candidate(exam.sitting, 2).await;
+    let start_a = app
+        .post(
+            &format!("/api/v1/sittings/{}/attempts", exam.sitting),
+            Some(&a),
+            json!({}),
+        )
+        .await;
+    let start_b = app
+        .post(
+            &format!("/api/v1/sittings/{}/attempts", exam.sitting),
+            Some(&b),
+            json!({}),
+        )
+        .await;
+    let (attempt_a, attempt_b) = (
+        start_a.body["id"].as_i64().unwrap(),
+        start_b.body["id"].as_i64().unwrap(),
+    );
+    app.save(
+        &a,
+        attempt_a,
+        1,
+        &[keys_of(&start_a.body["questions"][0])[0].as_str()],
+        1,
+    )
+    .await;
+    app.post(
+        &format!("/api/v1/attempts/{attempt_a}/events"),
+        Some(&a),
+        json!({"kind": "page_hidden"}),
+    )
+    .await;
+
+    let roster = app
+        .get(
+            &format!("/api/v1/sittings/{}/live", exam.sitting),
+            Some(&proctor),
+        )
+        .await;
+    assert_eq!(roster.status, StatusCode::OK, "{}", roster.text);
+    let row_a = roster.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["attempt_id"] == attempt_a)
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            row_a["answered"].clone(),
+            row_a["status"].clone(),
+            row_a["name"].clone()
+        ),
+        (json!(1), json!("in_progress"), json!("考生1"))
+    );
+    assert!(row_a["last_seen_at"].is_string());
+    assert_eq!(
+        app.get(&format!("/api/v1/sittings/{}/live", exam.sitting), Some(&a))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+
+    let before = start_a.body["remaining_seconds"].as_i64().unwrap();
+    let extended = app
+        .post(
+            &format!("/api/v1/attempts/{attempt_a}/extend"),
+            Some(&proctor),
+            json!({"minutes": 10}),
+        )
+        .await;
+    assert_eq!(extended.status, StatusCode::OK, "{}", extended.text);
+    let after = app
+        .get(&format!("/api/v1/attempts/{attempt_a}"), Some(&a))
+        .await
+        .body["remaining_seconds"]
+        .as_i64()
+        .unwrap();
+    assert!(after >= before + 590, "{before} → {after}");
+
+    let ended = app
+        .post(
+            &format!("/api/v1/attempts/{attempt_b}/terminate"),
+            Some(&proctor),
+            json!({"reason": "使用手机查阅资料"}),
+        )
+        .await;
+    assert_eq!(ended.body["status"], "terminated", "{}", ended.text);
+    assert_eq!(
+        app.save(&b, attempt_b, 1, &["A"], 2).await.body["code"],
+        "attempt_closed"
+    );
+    let result_b = app
+        .get(&format!("/api/v1/attempts/{attempt_b}/result"), Some(&b))
+        .await;
+    assert_eq!(
+        (
+            result_b.body["passed"].clone(),
+            result_b.body["terminated_reason"].clone()
+        ),
+        (json!(false), json!("使用手机查阅资料"))
+    );
+
+    let events: Vec<String> = app
+        .get(
+            &format!("/api/v1/attempts/{attempt_a}/events"),
+            Some(&proctor),
+        )
+        .await
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(events, vec!["started", "page_hidden", "extended"]);
+
+    // The practical assessment (CPR on a manikin) is recorded by the proctor.
+    let registration = app
+        .get(
+            &format!("/api/v1/registrations?sitting_id={}", exam.sitting),
+            Some(&a),
+        )
+        .await
+        .body["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let recorded = app
+        .post(
+            &format!("/api/v1/registrations/{registration}/practical"),
+            Some(&proctor),
+            json!({"passed": true, "notes": "按压深度、频率达标"}),
+        )
+        .await;
+    assert_eq!(recorded.status, StatusCode::OK, "{}", recorded.text);
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/registrations/{registration}/practical"),
+            Some(&a),
+            json!({"passed": true})
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn retakes_are_limited_by_the_course() {
+    let app = spawn_app().await;
+    let exam = app.exam(Duration::hours(1), 1, false).await;
+    let token = app.booked_candidate(exam.sitting, 1).await;
+    let fail = |sitting: i64| {
+        let (app, token) = (&app, token.clone());
+        async move {
+            let start = app
+                .post(
+                    &format!("/api/v1/sittings/{sitting}/attempts"),
+                    Some(&token),
+                    json!({}),
+                )
+                .await;
+            let id = start.body["id"].as_i64().unwrap();
+            let r = app
+                .post(
+                    &format!("/api/v1/attempts/{id}/submit"),
+                    Some(&token),
+                    json!({}),
+                )
+                .await;
+            assert_eq!(r.body["passed"], false);
+        }
+    };
+    fail(exam.sitting).await;
+    // One retake (补考) is allowed.
+    let second = app
+        .open_sitting(&exam.bureau, exam.course, Duration::hours(1))
+        .await;
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/sittings/{second}/registrations"),
+            Some(&token),
+            json!({})
+        )
+        .await
+        .status,
+        StatusCode::CREATED
+    );
+    fail(second).await;
+    let third = app
+        .open_sitting(&exam.bureau, exam.course, Duration::hours(1))
+        .await;
+    let refused = app
+        .post(
+            &format!("/api/v1/sittings/{third}/registrations"),
+            Some(&token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert_eq!(refused.body["code"], "retake_limit_reached");
+}
