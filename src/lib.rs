@@ -16,6 +16,7 @@ pub mod live;
 pub mod mail;
 pub mod org;
 pub mod paper;
+pub mod pdf;
 pub mod pii;
 pub mod question_bank;
 pub mod registrations;
@@ -34,4 +35,11 @@ pub struct AppState {
     pub db: db::Db,
     pub live: live::LiveStore,
     pub vault: Arc<pii::Vault>,
+    /// The CJK font for tickets and certificates, parsed once.
+    pub fonts: pdf::PdfFonts,
 }
+
+/// The font every PDF embeds (a subset per document): Noto Sans CJK SC, SIL OFL 1.1,
+/// trimmed for Chinese forms (certificates/fonts/build-font.sh).
+pub const CJK_FONT: &[u8] =
+    include_bytes!("../certificates/fonts/NotoSansCJKsc-Regular-subset.otf");

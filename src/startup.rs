@@ -17,11 +17,14 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         .await
         .map_err(|e| anyhow::anyhow!("DATABASE_URL: migrations failed: {e}"))?;
     let live = LiveStore::connect(&config, &db).await?;
+    let fonts = crate::pdf::PdfFonts::load(crate::CJK_FONT)
+        .map_err(|e| anyhow::anyhow!("the PDF font: {e}"))?;
     Ok(AppState {
         config: Arc::new(config),
         db,
         live,
         vault: Arc::new(vault),
+        fonts,
     })
 }
 

@@ -215,6 +215,15 @@ pub enum RosterFormat {
     Xlsx,
 }
 
+#[derive(ApiResponse)]
+pub enum TicketPdf {
+    #[oai(status = 200, content_type = "application/pdf")]
+    Pdf(
+        Binary<Vec<u8>>,
+        #[oai(header = "Content-Disposition")] String,
+    ),
+}
+
 /// What a proctor sees when scanning a ticket's QR code.
 #[derive(Debug, Object)]
 pub struct TicketCheck {
@@ -447,6 +456,16 @@ impl SittingsApi {
                 })
                 .collect(),
         }))
+    }
+
+    /// The admission ticket (准考证) as PDF: the candidate, their enterprise admin, the bureau.
+    #[oai(path = "/registrations/:id/ticket.pdf", method = "get")]
+    async fn ticket_pdf(&self, auth: BearerAuth, id: Path<i64>) -> ApiResult<TicketPdf> {
+        let (pdf, name) = registrations::ticket_pdf(&self.state, &auth.0, id.0).await?;
+        Ok(TicketPdf::Pdf(
+            Binary(pdf),
+            format!("inline; filename=\"{name}\""),
+        ))
     }
 
     /// Look up a ticket by the code in its QR code (the sitting's proctors, the bureau).

@@ -295,3 +295,89 @@ pub async fn enqueue_due_reminders(state: &AppState) -> AppResult<usize> {
     crate::mail::store::enqueue(&state.db, &mails, now).await?;
     Ok(mails.len())
 }
+
+/// 考试须知 printed on every admission ticket.
+const TICKET_RULES: [&str; 6] = [
+    "考生须持本准考证和本人有效身份证件，于考试开始前15分钟到达考点（线上考试提前登录），迟到15分钟以上不得入场。",
+    "考试期间不得使用手机等通讯工具和资料；线上考试须保持摄像头开启，不得切换页面或由他人代考。",
+    "答题过程中系统自动保存答案，网络中断后重新登录即可继续作答，剩余时间以服务器为准。",
+    "考试时间结束时系统自动交卷；提前交卷后不得再次作答。",
+    "需要参加实操考核的课程，须在理论考试合格后按通知参加实操考核。",
+    "违反考试纪律的，监考人员有权终止其考试，成绩按不合格处理。",
+];
+
+/// The admission ticket (准考证) PDF for a booking, for whoever may see the booking.
+pub async fn ticket_pdf(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> AppResult<(Vec<u8>, String)> {
+    let (registration, person) = require_visible(state, caller, id).await?;
+    if !registration.booked {
+        return Err(AppError::conflict(
+            "registration_cancelled",
+            None,
+            "this booking is cancelled: no ticket",
+        ));
+    }
+    let sitting = sittings::require(state, registration.sitting_id).await?;
+    let course = courses::require(state, sitting.course_id).await?;
+    let cst = FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+    let (start, end) = (
+        sitting.starts_at.with_timezone(&cst),
+        sitting.ends_at.with_timezone(&cst),
+    );
+    let window = if start.date_naive() == end.date_naive() {
+        format!(
+            "{} {}–{}",
+            start.format("%Y年%m月%d日"),
+            start.format("%H:%M"),
+            end.format("%H:%M")
+        )
+    } else {
+        format!(
+            "{} – {}",
+            start.format("%Y年%m月%d日 %H:%M"),
+            end.format("%Y年%m月%d日 %H:%M")
+        )
+    };
+    let number = ticket_number(sitting.starts_at, registration.id);
+    let ticket = crate::pdf::Ticket {
+        heading: "准考证".into(),
+        exam_title: course.title.clone(),
+        candidate_name: person.name.clone(),
+        id_number_masked: person
+            .id_number_masked
+            .clone()
+            .unwrap_or_else(|| "—".into()),
+        ticket_number: number.clone(),
+        seat: format!("{}号", registration.seat),
+        venue: match sitting.venue.kind {
+            sittings::VenueKind::Online => "线上考试".into(),
+            sittings::VenueKind::Station => sitting.venue.name.clone().unwrap_or_default(),
+        },
+        address: sitting.venue.address.clone(),
+        window,
+        rules: TICKET_RULES.iter().map(|r| r.to_string()).collect(),
+        qr_payload: format!(
+            "{}/api/v1/tickets/{}",
+            state.config.public_base_url, registration.check_code
+        ),
+        issuer: "区应急管理局".into(),
+    };
+    let fonts = state.fonts.clone();
+    let pdf = tokio::task::spawn_blocking(move || crate::pdf::admission_ticket(&fonts, &ticket))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+        .map_err(|e| match e {
+            crate::pdf::PdfError::MissingGlyphs(chars) => AppError::conflict(
+                "unprintable_name",
+                None,
+                format!(
+                    "the ticket font has no glyph for {chars}; the bureau can correct the name"
+                ),
+            ),
+            other => AppError::Internal(anyhow::anyhow!("ticket PDF: {other}")),
+        })?;
+    Ok((pdf, format!("ticket-{number}.pdf")))
+}

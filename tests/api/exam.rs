@@ -651,3 +651,302 @@ async fn retakes_are_limited_by_the_course() {
     assert_eq!(refused.status, StatusCode::CONFLICT);
     assert_eq!(refused.body["code"], "retake_limit_reached");
 }
+
+#[tokio::test]
+async fn two_instances_on_one_redis_grade_each_attempt_exactly_once() {
+    if std::env::var("TEST_REDIS_URL").is_err() {
+        eprintln!(
+            "skipped: several instances share a live store only through Redis (set TEST_REDIS_URL)"
+        );
+        return;
+    }
+    let app = spawn_app_with(|env| {
+        env.insert("SECRET_KEY".into(), "00".repeat(32));
+    })
+    .await;
+    let other = app.second_instance().await;
+    let exam = app.exam(Duration::hours(1), 1, false).await;
+    let mut attempts = Vec::new();
+    for n in 0..10 {
+        let token = app.booked_candidate(exam.sitting, n).await;
+        // Start on one instance, answer on the other: they share the session.
+        let start = app
+            .post(
+                &format!("/api/v1/sittings/{}/attempts", exam.sitting),
+                Some(&token),
+                json!({}),
+            )
+            .await;
+        let id = start.body["id"].as_i64().unwrap();
+        let keys = app.keys(id).await;
+        let r = other
+            .save(
+                &token,
+                id,
+                1,
+                &keys[0].iter().map(String::as_str).collect::<Vec<_>>(),
+                1,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        attempts.push((id, token));
+    }
+    // Both instances submit every attempt at the same moment, twice.
+    let mut tasks = Vec::new();
+    for (id, token) in &attempts {
+        for base in [&app.base, &other.base, &app.base, &other.base] {
+            let (client, url, token) = (
+                app.client.clone(),
+                format!("{base}/api/v1/attempts/{id}/submit"),
+                token.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                let resp = client
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&json!({}))
+                    .send()
+                    .await
+                    .unwrap();
+                (resp.status(), resp.json::<Value>().await.unwrap())
+            }));
+        }
+    }
+    let mut bodies: std::collections::HashMap<i64, Value> = std::collections::HashMap::new();
+    for t in tasks {
+        let (status, body) = t.await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let id = body["id"].as_i64().unwrap();
+        if let Some(first) = bodies.get(&id) {
+            assert_eq!(first, &body, "every submit returns the same result");
+        }
+        bodies.insert(id, body);
+    }
+    for (id, _) in &attempts {
+        assert_eq!(bodies[id]["score"], 1.0);
+        let answers: i64 = safecert::with_pool!(&app.state.db, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM attempt_answers WHERE attempt_id = $1").bind(id).fetch_one(pool).await.unwrap()
+        });
+        assert_eq!(answers, 3, "graded once: one row per question");
+    }
+}
+
+/// A TCP proxy in front of Redis that a test can cut and restore.
+struct Cuttable {
+    port: u16,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    links: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+}
+
+impl Cuttable {
+    async fn start(target: String) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let links: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>> =
+            Default::default();
+        let (flag, list) = (up.clone(), links.clone());
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if !flag.load(std::sync::atomic::Ordering::SeqCst) {
+                    continue; // dropped: connection refused in effect
+                }
+                let target = target.clone();
+                let task = tokio::spawn(async move {
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+                list.lock().unwrap().push(task.abort_handle());
+            }
+        });
+        Cuttable { port, up, links }
+    }
+
+    fn cut(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        for link in self.links.lock().unwrap().drain(..) {
+            link.abort();
+        }
+    }
+
+    fn restore(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[tokio::test]
+async fn with_redis_down_saves_fail_with_503_and_nothing_acknowledged_is_lost() {
+    let Ok(redis_url) = std::env::var("TEST_REDIS_URL") else {
+        eprintln!("skipped: needs TEST_REDIS_URL");
+        return;
+    };
+    let target = url::Url::parse(&redis_url).unwrap();
+    let proxy = Cuttable::start(format!(
+        "{}:{}",
+        target.host_str().unwrap(),
+        target.port().unwrap_or(6379)
+    ))
+    .await;
+    let port = proxy.port;
+    let app = spawn_app_with(|env| {
+        env.insert("REDIS_URL".into(), format!("redis://127.0.0.1:{port}"));
+    })
+    .await;
+    let exam = app.exam(Duration::hours(1), 1, false).await;
+    let token = app.booked_candidate(exam.sitting, 1).await;
+    let start = app
+        .post(
+            &format!("/api/v1/sittings/{}/attempts", exam.sitting),
+            Some(&token),
+            json!({}),
+        )
+        .await;
+    let id = start.body["id"].as_i64().unwrap();
+    let keys = app.keys(id).await;
+    let key = |i: usize| keys[i].iter().map(String::as_str).collect::<Vec<_>>();
+    assert_eq!(
+        app.save(&token, id, 1, &key(0), 1).await.status,
+        StatusCode::OK
+    );
+
+    proxy.cut();
+    let down = app.save(&token, id, 2, &key(1), 1).await;
+    assert_eq!(
+        down.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        down.text
+    );
+    assert_eq!(down.body["code"], "store_unavailable");
+    assert_eq!(
+        app.get("/readyz", None).await.status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+
+    proxy.restore();
+    let mut saved = None;
+    for _ in 0..50 {
+        let r = app.save(&token, id, 2, &key(1), 1).await;
+        if r.status == StatusCode::OK {
+            saved = Some(r);
+            break;
+        }
+        assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(saved.is_some(), "saves work again once Redis is back");
+    let answers = app
+        .get(&format!("/api/v1/attempts/{id}"), Some(&token))
+        .await
+        .body["answers"]
+        .clone();
+    assert_eq!(
+        answers.as_array().unwrap().len(),
+        2,
+        "the answer acknowledged before the outage is still there: {answers}"
+    );
+}
+
+#[tokio::test]
+async fn a_killed_server_restarts_and_the_candidate_resumes_with_every_saved_answer() {
+    use crate::helpers::TestEnv;
+    let mut env = TestEnv::new().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    env.vars.insert("BIND".into(), format!("127.0.0.1:{port}"));
+    let base = format!("http://127.0.0.1:{port}");
+    let spawn = |vars: &std::collections::HashMap<String, String>| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_safecert"))
+            .arg("serve")
+            .env_clear()
+            .envs(vars)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("the binary starts")
+    };
+    let wait_up = async |base: &str| {
+        for _ in 0..200 {
+            if reqwest::get(format!("{base}/healthz"))
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the server did not come up");
+    };
+    let mut child = spawn(&env.vars);
+    wait_up(&base).await;
+    let state = safecert::startup::build_state(env.config()).await.unwrap();
+    let vars = env.vars.clone();
+    let app = TestApp::remote(base.clone(), state, env);
+    let exam = app.exam(Duration::hours(1), 1, false).await;
+    let token = app.booked_candidate(exam.sitting, 1).await;
+    let start = app
+        .post(
+            &format!("/api/v1/sittings/{}/attempts", exam.sitting),
+            Some(&token),
+            json!({}),
+        )
+        .await;
+    let id = start.body["id"].as_i64().unwrap();
+    let keys = app.keys(id).await;
+    for (i, key) in keys.iter().enumerate().take(2) {
+        let r = app
+            .save(
+                &token,
+                id,
+                i as u64 + 1,
+                &key.iter().map(String::as_str).collect::<Vec<_>>(),
+                1,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+    }
+
+    child.kill().expect("SIGKILL"); // kill -9: no shutdown, no flush
+    child.wait().unwrap();
+    let mut child = spawn(&vars);
+    wait_up(&base).await;
+
+    let resumed = app
+        .post(
+            &format!("/api/v1/sittings/{}/attempts", exam.sitting),
+            Some(&token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(resumed.status, StatusCode::OK, "{}", resumed.text);
+    assert_eq!(
+        resumed.body["answers"].as_array().unwrap().len(),
+        2,
+        "{}",
+        resumed.text
+    );
+    let third = app
+        .save(
+            &token,
+            id,
+            3,
+            &keys[2].iter().map(String::as_str).collect::<Vec<_>>(),
+            1,
+        )
+        .await;
+    assert_eq!(third.status, StatusCode::OK);
+    let done = app
+        .post(
+            &format!("/api/v1/attempts/{id}/submit"),
+            Some(&token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(done.body["score"], 3.0, "{}", done.text);
+    child.kill().ok();
+    child.wait().ok();
+}

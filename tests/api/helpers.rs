@@ -382,3 +382,46 @@ impl TestApp {
         (id, token)
     }
 }
+
+impl TestApp {
+    /// A second instance of the app on the same database and live store (as behind a load
+    /// balancer).
+    pub async fn second_instance(&self) -> TestApp {
+        let env = TestEnv {
+            vars: self.env.clone(),
+            data_dir: tempfile::tempdir().unwrap(),
+            postgres: None,
+        };
+        let mut vars = env.vars.clone();
+        // Same SQLite file as the first instance, not the new temporary directory.
+        if !vars.contains_key("DATABASE_URL") {
+            let first = self
+                ._data_dir
+                .as_ref()
+                .expect("data dir")
+                .path()
+                .join("safecert.db");
+            vars.insert(
+                "DATABASE_URL".into(),
+                format!("sqlite://{}", first.display()),
+            );
+        }
+        vars.insert("SECRET_KEY".into(), "00".repeat(32));
+        serve(TestEnv { vars, ..env }).await
+    }
+
+    /// Talks to an app running elsewhere (a child process) at `base`, with `state` opened on
+    /// the same database for assertions.
+    pub fn remote(base: String, state: AppState, env: TestEnv) -> TestApp {
+        TestApp {
+            base,
+            client: reqwest::Client::new(),
+            state,
+            env: env.vars,
+            _data_dir: Some(env.data_dir),
+            _postgres: env.postgres,
+            shutdown: None,
+            server: None,
+        }
+    }
+}

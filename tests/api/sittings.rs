@@ -621,3 +621,138 @@ async fn mail_survives_an_smtp_outage_and_a_restart() {
         1
     );
 }
+
+/// Text of a PDF by pdftotext, or None (test skipped) where poppler-utils is absent and CI
+/// did not require it.
+pub fn pdf_text(pdf: &[u8]) -> Option<String> {
+    let path = std::env::temp_dir().join(format!(
+        "safecert-test-{}-{}.pdf",
+        std::process::id(),
+        crate::helpers::unique_name("t")
+    ));
+    std::fs::write(&path, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&path)
+        .arg("-")
+        .output();
+    std::fs::remove_file(&path).ok();
+    match out {
+        Ok(o) if o.status.success() => Some(String::from_utf8_lossy(&o.stdout).into_owned()),
+        _ => {
+            assert!(
+                std::env::var_os("SAFECERT_REQUIRE_PDF_TOOLS").is_none(),
+                "pdftotext is required here"
+            );
+            eprintln!("skipped PDF text checks: pdftotext is not installed");
+            None
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_booked_candidate_downloads_a_chinese_admission_ticket() {
+    let app = spawn_app().await;
+    let bureau = app.bureau_admin().await;
+    let sitting = app.sitting(&bureau, 10).await;
+    let (enterprise, admin) = app
+        .enterprise_with_admin(&bureau, "914403001922038216", 9000)
+        .await;
+    let enrolled = app
+        .upload_roster(&admin, enterprise, sitting, roster_xlsx(1..4, &[]))
+        .await;
+    assert_eq!(enrolled.status, StatusCode::OK, "{}", enrolled.text);
+    app.register_citizen(7, "司马䶮").await;
+    let citizen = app.token(&phone(7), PASSWORD).await;
+    let own = app
+        .post(
+            &format!("/api/v1/sittings/{sitting}/registrations"),
+            Some(&citizen),
+            json!({}),
+        )
+        .await;
+
+    let mut registrations: Vec<(i64, String, String)> = enrolled.body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let n = r["row"].as_i64().unwrap() - 1;
+            (
+                r["registration_id"].as_i64().unwrap(),
+                format!("员工{n}"),
+                admin.clone(),
+            )
+        })
+        .collect();
+    registrations.push((
+        own.body["id"].as_i64().unwrap(),
+        "司马䶮".into(),
+        citizen.clone(),
+    ));
+    for (id, name, token) in &registrations {
+        let resp = app
+            .client
+            .get(format!("{}/api/v1/registrations/{id}/ticket.pdf", app.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(resp.headers()["content-type"], "application/pdf");
+        let pdf = resp.bytes().await.unwrap();
+        assert!(pdf.starts_with(b"%PDF"));
+        assert!(
+            pdf.len() < 100 * 1024,
+            "a ticket embeds a font subset: {} bytes",
+            pdf.len()
+        );
+        if let Some(text) = pdf_text(&pdf) {
+            assert!(
+                text.contains("准考证") && text.contains(name.as_str()),
+                "{text}"
+            );
+            assert!(
+                text.contains("**********"),
+                "the ID number is masked: {text}"
+            );
+            assert!(text.contains("福田区应急服务站"), "{text}");
+        }
+    }
+    // The bureau may; a stranger may not (and learns nothing).
+    let (first, _, _) = &registrations[0];
+    assert_eq!(
+        app.get(
+            &format!("/api/v1/registrations/{first}/ticket.pdf"),
+            Some(&bureau)
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get(
+            &format!("/api/v1/registrations/{first}/ticket.pdf"),
+            Some(&citizen)
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+
+    // The QR code's target: the bureau (or the sitting's proctor) sees who holds the ticket.
+    let code: String = safecert::with_pool!(&app.state.db, pool => {
+        sqlx::query_scalar("SELECT check_code FROM registrations WHERE id = $1").bind(first).fetch_one(pool).await.unwrap()
+    });
+    let check = app
+        .get(&format!("/api/v1/tickets/{code}"), Some(&bureau))
+        .await;
+    assert_eq!(check.status, StatusCode::OK, "{}", check.text);
+    assert_eq!(check.body["name"], "员工1");
+    assert_eq!(
+        app.get(&format!("/api/v1/tickets/{code}"), Some(&citizen))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
