@@ -44,6 +44,12 @@ pub struct Config {
     pub submit_grace: Duration,
     /// How often the sweeper looks for attempts past their deadline.
     pub sweep_every: Duration,
+    /// The district's code at the head of certificate numbers, e.g. `BA` in BA-FR-2026-000123.
+    pub district_code: String,
+    /// The issuing authority printed on certificates and the seal.
+    pub issuer: String,
+    /// Certificate verifications one client may make per minute.
+    pub verify_per_minute: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -166,6 +172,19 @@ impl Config {
             mail_retry_base: Duration::from_millis(number("MAIL_RETRY_BASE_MS", 5000)?.max(10)),
             submit_grace: Duration::from_millis(number("SUBMIT_GRACE_MS", 5000)?),
             sweep_every: Duration::from_millis(number("SWEEP_MS", 1000)?.max(10)),
+            district_code: {
+                let code = get("DISTRICT_CODE").unwrap_or_else(|| "BA".into());
+                if !(1..=8).contains(&code.len())
+                    || !code
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+                {
+                    return Err(bad("DISTRICT_CODE", "1 to 8 capital letters or digits"));
+                }
+                code
+            },
+            issuer: get("ISSUER").unwrap_or_else(|| "区应急管理局".into()),
+            verify_per_minute: number("VERIFY_PER_MINUTE", 60)? as u32,
         })
     }
 }

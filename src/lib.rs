@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod api;
 pub mod auth;
+pub mod certificates;
 pub mod cli;
 pub mod config;
 pub mod courses;
@@ -19,6 +20,7 @@ pub mod paper;
 pub mod pdf;
 pub mod pii;
 pub mod question_bank;
+pub mod ratelimit;
 pub mod registrations;
 pub mod sittings;
 pub mod startup;
@@ -37,6 +39,8 @@ pub struct AppState {
     pub vault: Arc<pii::Vault>,
     /// The CJK font for tickets and certificates, parsed once.
     pub fonts: pdf::PdfFonts,
+    /// Public certificate verification, per client.
+    pub verify_limiter: Arc<ratelimit::RateLimiter>,
 }
 
 /// The font every PDF embeds (a subset per document): Noto Sans CJK SC, SIL OFL 1.1,

@@ -19,7 +19,11 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let live = LiveStore::connect(&config, &db).await?;
     let fonts = crate::pdf::PdfFonts::load(crate::CJK_FONT)
         .map_err(|e| anyhow::anyhow!("the PDF font: {e}"))?;
+    let verify_limiter = Arc::new(crate::ratelimit::RateLimiter::per_minute(
+        config.verify_per_minute,
+    ));
     Ok(AppState {
+        verify_limiter,
         config: Arc::new(config),
         db,
         live,

@@ -46,6 +46,8 @@ pub struct CourseView {
     pub practical_required: bool,
     pub review_after: ReviewAfter,
     pub blueprint: Blueprint,
+    /// For re-education: the course whose certificates this one renews.
+    pub renews_course_id: Option<i64>,
     pub question_count: u32,
     pub total_points: f64,
     pub created_at: DateTime<Utc>,
@@ -68,6 +70,7 @@ impl From<Course> for CourseView {
             practical_required: c.practical_required,
             review_after: c.review_after,
             blueprint: c.blueprint,
+            renews_course_id: c.renews_course_id,
             created_at: c.created_at,
         }
     }
@@ -89,6 +92,9 @@ pub struct CreateCourseRequest {
     /// Defaults to `close`.
     pub review_after: Option<ReviewAfter>,
     pub blueprint: Blueprint,
+    /// Make this a re-education course that renews the certificates of that course; booking
+    /// it needs a valid certificate of that course.
+    pub renews_course_id: Option<i64>,
 }
 
 #[derive(ApiResponse)]
@@ -173,6 +179,7 @@ impl CoursesApi {
                 practical_required: body.practical_required,
                 review_after: body.review_after.unwrap_or_default(),
                 blueprint: body.blueprint,
+                renews_course_id: body.renews_course_id,
             },
         )
         .await?;

@@ -4,6 +4,7 @@
 pub mod attempts;
 pub mod auth;
 pub mod banks;
+pub mod certificates;
 pub mod courses;
 pub mod error;
 pub mod health;
@@ -37,6 +38,8 @@ pub enum ApiTags {
     Sittings,
     /// The live exam: attempts, answers, submit, results, proctoring.
     Exams,
+    /// Certificates, their PDFs and public verification.
+    Certificates,
 }
 
 type Apis = (
@@ -48,6 +51,8 @@ type Apis = (
     courses::CoursesApi,
     sittings::SittingsApi,
     attempts::AttemptsApi,
+    certificates::CertificatesApi,
+    certificates::VerifyPageApi,
 );
 
 pub fn openapi_service(state: &AppState) -> OpenApiService<Apis, ()> {
@@ -74,6 +79,12 @@ pub fn openapi_service(state: &AppState) -> OpenApiService<Apis, ()> {
             state: state.clone(),
         },
         attempts::AttemptsApi {
+            state: state.clone(),
+        },
+        certificates::CertificatesApi {
+            state: state.clone(),
+        },
+        certificates::VerifyPageApi {
             state: state.clone(),
         },
     );

@@ -98,6 +98,8 @@ pub struct Course {
     pub practical_required: bool,
     pub review_after: ReviewAfter,
     pub blueprint: Blueprint,
+    /// For re-education (再培训): the course whose certificates passing this one renews.
+    pub renews_course_id: Option<i64>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -115,6 +117,7 @@ pub struct NewCourse {
     pub practical_required: bool,
     pub review_after: ReviewAfter,
     pub blueprint: Blueprint,
+    pub renews_course_id: Option<i64>,
 }
 
 impl NewCourse {
@@ -197,6 +200,11 @@ pub async fn check_against_banks(state: &AppState, blueprint: &Blueprint) -> App
 
 pub async fn create(state: &AppState, new: NewCourse) -> AppResult<Course> {
     new.check()?;
+    if let Some(renewed) = new.renews_course_id
+        && store::course(&state.db, renewed).await?.is_none()
+    {
+        return Err(AppError::invalid("renews_course_id", "no such course"));
+    }
     check_against_banks(state, &new.blueprint).await?;
     let id = store::insert(&state.db, &new, Utc::now()).await?;
     require(state, id).await

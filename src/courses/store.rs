@@ -22,6 +22,7 @@ struct CourseRow {
     practical_required: bool,
     review_after: String,
     blueprint: String,
+    renews_course_id: Option<i64>,
     created_at: DateTime<Utc>,
 }
 
@@ -48,21 +49,22 @@ impl CourseRow {
             validity_months: self.validity_months,
             retake_limit: self.retake_limit,
             practical_required: self.practical_required,
+            renews_course_id: self.renews_course_id,
             created_at: self.created_at,
         })
     }
 }
 
 const SELECT: &str = "SELECT id, code, title, category, training_hours, pass_mark, time_limit_minutes, \
-     validity_months, retake_limit, practical_required, review_after, blueprint, created_at FROM courses";
+     validity_months, retake_limit, practical_required, review_after, blueprint, renews_course_id, created_at FROM courses";
 
 pub async fn insert(db: &Db, c: &NewCourse, now: DateTime<Utc>) -> Result<i64, AppError> {
     let blueprint = serde_json::to_string(&c.blueprint).expect("blueprint serialises");
     let result: Result<i64, sqlx::Error> = with_pool!(db, pool => {
         sqlx::query_scalar(
             "INSERT INTO courses (code, title, category, training_hours, pass_mark, time_limit_minutes, \
-             validity_months, retake_limit, practical_required, review_after, blueprint, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+             validity_months, retake_limit, practical_required, review_after, blueprint, created_at, renews_course_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
         )
         .bind(&c.code)
         .bind(c.title.trim())
@@ -76,6 +78,7 @@ pub async fn insert(db: &Db, c: &NewCourse, now: DateTime<Utc>) -> Result<i64, A
         .bind(c.review_after.as_str())
         .bind(&blueprint)
         .bind(now)
+        .bind(c.renews_course_id)
         .fetch_one(pool)
         .await
     });

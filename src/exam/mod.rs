@@ -407,6 +407,13 @@ pub async fn grade(
             // The session expires by itself; grading already holds every answer.
             tracing::warn!(attempt_id = id, error = %e, "live session not removed");
         }
+        if result.passed
+            && status == AttemptStatus::Graded
+            && let Err(e) = crate::certificates::issue_if_earned(state, id).await
+        {
+            // The grade stands; issuance is retried when the result or practical is recorded again.
+            tracing::error!(attempt_id = id, error = %e, "certificate not issued");
+        }
     }
     store::attempt(&state.db, id)
         .await?
@@ -728,6 +735,9 @@ pub async fn record_practical(
         Utc::now(),
     )
     .await?;
+    if passed {
+        crate::certificates::issue_after_practical(state, registration_id).await?;
+    }
     Ok(())
 }
 

@@ -73,6 +73,9 @@ pub async fn run(
             if let Err(err) = crate::registrations::enqueue_due_reminders(&state).await {
                 tracing::warn!(error = %err, "reminders not queued");
             }
+            if let Err(err) = crate::certificates::enqueue_expiry_reminders(&state).await {
+                tracing::warn!(error = %err, "expiry reminders not queued");
+            }
         }
         if !busy {
             tokio::select! {

@@ -9,6 +9,7 @@
 //! growing downwards, because forms are designed that way; the conversion to
 //! PDF's bottom-left origin happens in one place ([`Canvas::pt`]).
 
+mod certificate;
 mod ticket;
 
 use std::collections::{BTreeSet, HashMap};
@@ -21,6 +22,7 @@ use printpdf::{
     WindingOrder,
 };
 
+pub use certificate::{CertificateTemplate, render_certificate};
 pub use ticket::{Ticket, admission_ticket};
 
 /// A4 portrait, (width, height) in mm.
@@ -489,6 +491,53 @@ impl<'f> Canvas<'f> {
         let style = Style::new(11.0).color(Rgb8::GREY).centered();
         // +1.5 mm puts the baseline so the glyphs sit visually centred.
         self.text(x_mm + w_mm / 2.0, y_mm + h_mm / 2.0 + 1.5, style, "照片");
+    }
+
+    /// A closed polygon through `points` (mm, top-left origin).
+    pub fn polygon(&mut self, points: &[(f32, f32)], paint: Paint) {
+        let (mode, fill, stroke) = match paint {
+            Paint::Fill(c) => (PaintMode::Fill, Some(c), None),
+            Paint::Stroke { color, width_pt } => (PaintMode::Stroke, None, Some((color, width_pt))),
+            Paint::FillStroke {
+                fill,
+                stroke,
+                width_pt,
+            } => (PaintMode::FillStroke, Some(fill), Some((stroke, width_pt))),
+        };
+        if let Some(c) = fill {
+            self.ops.push(Op::SetFillColor { col: c.pdf() });
+        }
+        if let Some((c, w)) = stroke {
+            self.ops.push(Op::SetOutlineColor { col: c.pdf() });
+            self.ops.push(Op::SetOutlineThickness { pt: Pt(w) });
+        }
+        let ring = printpdf::PolygonRing {
+            points: points
+                .iter()
+                .map(|(x, y)| LinePoint {
+                    p: self.pt(*x, *y),
+                    bezier: false,
+                })
+                .collect(),
+        };
+        self.ops.push(Op::DrawPolygon {
+            polygon: printpdf::Polygon {
+                rings: vec![ring],
+                mode,
+                winding_order: WindingOrder::NonZero,
+            },
+        });
+    }
+
+    /// A circle as a fine polygon (centre and radius in mm).
+    pub fn circle(&mut self, cx: f32, cy: f32, r: f32, paint: Paint) {
+        let points: Vec<(f32, f32)> = (0..120)
+            .map(|i| {
+                let a = i as f32 / 120.0 * std::f32::consts::TAU;
+                (cx + r * a.cos(), cy + r * a.sin())
+            })
+            .collect();
+        self.polygon(&points, paint);
     }
 
     /// Escape hatch for anything the helpers do not cover (coordinates are

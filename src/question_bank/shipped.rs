@@ -75,6 +75,9 @@ struct ShippedCourse {
     practical_required: bool,
     #[serde(default)]
     review_after: Option<String>,
+    /// The code of the course whose certificates this one renews (re-education).
+    #[serde(default)]
+    renews: Option<String>,
     sections: Vec<ShippedSection>,
 }
 
@@ -161,9 +164,24 @@ pub async fn load_if_empty(state: &AppState) -> AppResult<Option<Loaded>> {
                 difficulty_mix: s.difficulty_mix,
             });
         }
+        let renews_course_id = match &c.renews {
+            Some(code) => Some(
+                courses::store::course_by_code(&state.db, code)
+                    .await?
+                    .ok_or_else(|| {
+                        AppError::Internal(anyhow::anyhow!(
+                            "course {} renews unknown {code}",
+                            c.code
+                        ))
+                    })?
+                    .id,
+            ),
+            None => None,
+        };
         courses::create(
             state,
             NewCourse {
+                renews_course_id,
                 category: CourseCategory::parse(&c.category).ok_or_else(|| {
                     AppError::Internal(anyhow::anyhow!(
                         "course {}: category {}",

@@ -138,6 +138,7 @@ pub async fn book(
     }
     let course = courses::require(state, sitting.course_id).await?;
     crate::exam::check_retakes(state, user_id, &course).await?;
+    crate::certificates::check_prerequisite(state, user_id, &course).await?;
     let booking = Booking {
         person: store::Person::Known(user_id),
         enterprise_id,

@@ -229,9 +229,21 @@ pub async fn enrol(
             Some(id) => accounts::store::user(&state.db, id).await?,
             None => None,
         };
+        let needs_certificate = course.renews_course_id;
         match &known {
             Some(user) => {
-                if user.name != row.name.as_str() {
+                if let Some(renewed) = needs_certificate
+                    && crate::certificates::store::latest_valid(
+                        &state.db,
+                        user.id,
+                        renewed,
+                        crate::certificates::today(),
+                    )
+                    .await?
+                    .is_none()
+                {
+                    errors.push(LineIssue { line: row.line, reason: "re-education needs a valid certificate of the renewed course, which this person does not hold".into() });
+                } else if user.name != row.name.as_str() {
                     errors.push(LineIssue {
                         line: row.line,
                         reason: "the name does not match the holder of this ID number".into(),

@@ -9,16 +9,16 @@ use chrono::{DateTime, Duration, Utc};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-struct Exam {
-    bureau: String,
-    sitting: i64,
-    course: i64,
+pub struct Exam {
+    pub bureau: String,
+    pub sitting: i64,
+    pub course: i64,
 }
 
 impl TestApp {
     /// A 3-question course (single, multiple, true/false; 1 point each, pass 2) and a sitting
     /// whose window is open from a minute ago until `ends_in`.
-    async fn exam(&self, ends_in: Duration, retake_limit: i64, practical: bool) -> Exam {
+    pub async fn exam(&self, ends_in: Duration, retake_limit: i64, practical: bool) -> Exam {
         let bureau = self.bureau_admin().await;
         let bank = self.create_bank(&bureau, "考试题库").await;
         self.import(&bureau, bank, "native", NATIVE).await;
@@ -45,7 +45,7 @@ impl TestApp {
         }
     }
 
-    async fn open_sitting(&self, bureau: &str, course: i64, ends_in: Duration) -> i64 {
+    pub async fn open_sitting(&self, bureau: &str, course: i64, ends_in: Duration) -> i64 {
         let now = Utc::now();
         let reply = self
             .post(
@@ -59,7 +59,7 @@ impl TestApp {
         reply.body["id"].as_i64().unwrap()
     }
 
-    async fn booked_candidate(&self, sitting: i64, n: u32) -> String {
+    pub async fn booked_candidate(&self, sitting: i64, n: u32) -> String {
         let (_, token) = self.quick_candidate(n).await;
         let r = self
             .post(
@@ -72,7 +72,7 @@ impl TestApp {
         token
     }
 
-    async fn save(
+    pub async fn save(
         &self,
         token: &str,
         attempt: i64,
@@ -90,7 +90,7 @@ impl TestApp {
     }
 
     /// The key of each position, read from the server's paper (tests may; candidates never).
-    async fn keys(&self, attempt: i64) -> Vec<Vec<String>> {
+    pub async fn keys(&self, attempt: i64) -> Vec<Vec<String>> {
         let a = safecert::exam::store::attempt(&self.state.db, attempt)
             .await
             .unwrap()

@@ -14,7 +14,6 @@ use tokio::{
 
 /// A mail as it arrived, decoded.
 #[derive(Debug, Clone)]
-#[allow(dead_code)] // attachments: read by the certificate mail tests
 pub struct Received {
     pub to: String,
     pub subject: String,

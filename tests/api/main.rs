@@ -3,6 +3,7 @@
 
 mod auth;
 mod banks;
+mod certificates;
 mod cli;
 mod courses;
 mod exam;
