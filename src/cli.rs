@@ -35,6 +35,17 @@ pub enum Command {
         #[command(subcommand)]
         action: AdminAction,
     },
+    /// Seed a load test: a sitting of the shipped 100-question exam, open now for
+    /// `--minutes`, with `--candidates` booked candidates (one shared password); writes what
+    /// `examples/loadgen.rs` needs to `--out`. For test machines only.
+    LoadtestSeed {
+        #[arg(long, default_value_t = 1000)]
+        candidates: u32,
+        #[arg(long, default_value_t = 5)]
+        minutes: i64,
+        #[arg(long, default_value = "loadtest-seed.json")]
+        out: std::path::PathBuf,
+    },
     /// Import question files into a bank (created if missing). All files are read and
     /// checked first: if any has a problem, nothing is written.
     Import {
@@ -102,6 +113,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     println!("a user with this phone exists already (id {id}); nothing changed")
                 }
             }
+        }
+        Command::LoadtestSeed {
+            candidates,
+            minutes,
+            out,
+        } => {
+            config.demo_data = false;
+            let state = startup::build_state(config).await?;
+            let started = std::time::Instant::now();
+            let seeded = crate::loadtest::seed(&state, candidates, minutes)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            std::fs::write(&out, serde_json::to_vec_pretty(&seeded)?)?;
+            state.db.close().await;
+            println!(
+                "seeded sitting {} with {} candidates in {:.1} s; deadline {}; wrote {}",
+                seeded.sitting_id,
+                seeded.candidates.len(),
+                started.elapsed().as_secs_f64(),
+                seeded.deadline,
+                out.display()
+            );
         }
         Command::Import {
             bank,

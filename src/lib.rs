@@ -14,6 +14,7 @@ pub mod domain;
 pub mod error;
 pub mod exam;
 pub mod live;
+pub mod loadtest;
 pub mod mail;
 pub mod org;
 pub mod paper;

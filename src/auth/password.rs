@@ -7,8 +7,18 @@ use argon2::{
     password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng},
 };
 use std::sync::LazyLock;
+use tokio::sync::Semaphore;
+
+/// Argon2 runs at most one per core at a time: more only queue for CPU anyway, and each
+/// holds ~19 MiB while it runs, so this bounds memory under a login storm.
+static HASHING: LazyLock<Semaphore> =
+    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
 
 pub async fn hash(password: Password) -> Result<String, AppError> {
+    let _permit = HASHING
+        .acquire()
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
@@ -33,6 +43,10 @@ static DECOY_HASH: LazyLock<String> = LazyLock::new(|| {
 /// Checks `candidate` against `stored`; with no stored hash it spends the same effort and
 /// says no.
 pub async fn verify(stored: Option<String>, candidate: String) -> Result<bool, AppError> {
+    let _permit = HASHING
+        .acquire()
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
     tokio::task::spawn_blocking(move || {
         let (hash, real) = match &stored {
             Some(h) => (h.as_str(), true),

@@ -112,6 +112,10 @@ async fn a_passed_attempt_becomes_a_certificate_that_verifies_and_can_be_revoked
     assert_eq!(resp.headers()["content-type"], "application/pdf");
     let pdf = resp.bytes().await.unwrap().to_vec();
     assert!(pdf.len() < 100 * 1024, "{} bytes", pdf.len());
+    if let Ok(dir) = std::env::var("SAFECERT_DUMP_PDF_DIR") {
+        // For a person to look at: SAFECERT_DUMP_PDF_DIR=/tmp/x cargo test certificates
+        std::fs::write(std::path::Path::new(&dir).join("certificate.pdf"), &pdf).unwrap();
+    }
     if let Some(text) = pdf_text(&pdf) {
         for expected in [
             "培训考核合格证书",

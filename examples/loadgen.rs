@@ -1,0 +1,520 @@
+//! Load generator: plays N candidates against a running SafeCert over HTTP and reports what a
+//! bureau needs to know before a big sitting. See bench/README.md for the commands.
+//!
+//! Each candidate logs in, starts its attempt in a start storm (everyone released at once),
+//! answers every question with a think time, changes some answers, reloads once, and submits;
+//! a share submits nothing and is left to the server's deadline sweeper. Afterwards every
+//! answer the server acknowledged is checked against the graded attempt (lost answers must
+//! be 0), and the time from the deadline until every attempt is graded is measured.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+struct Args {
+    base: String,
+    seed: String,
+    think_ms: u64,
+    submit_share: f64,
+    change_share: f64,
+    server_pid: Option<u32>,
+    label: String,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        base: "http://127.0.0.1:8080".into(),
+        seed: "loadtest-seed.json".into(),
+        think_ms: 500,
+        submit_share: 0.9,
+        change_share: 0.1,
+        server_pid: None,
+        label: "run".into(),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        match flag.as_str() {
+            "--base" => a.base = value(),
+            "--seed" => a.seed = value(),
+            "--think-ms" => a.think_ms = value().parse().expect("--think-ms"),
+            "--submit-share" => a.submit_share = value().parse().expect("--submit-share"),
+            "--change-share" => a.change_share = value().parse().expect("--change-share"),
+            "--server-pid" => a.server_pid = Some(value().parse().expect("--server-pid")),
+            "--label" => a.label = value(),
+            other => panic!("unknown flag {other}"),
+        }
+    }
+    a
+}
+
+/// A small deterministic PRNG per candidate (no extra crate).
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+#[derive(Default)]
+struct Stats {
+    latencies: HashMap<&'static str, Vec<u64>>,
+    errors: BTreeMap<String, u64>,
+}
+
+impl Stats {
+    fn record(&mut self, what: &'static str, started: Instant) {
+        self.latencies
+            .entry(what)
+            .or_default()
+            .push(started.elapsed().as_micros() as u64);
+    }
+    fn error(&mut self, what: &str, code: &str) {
+        *self.errors.entry(format!("{what}: {code}")).or_default() += 1;
+    }
+}
+
+type Shared = Arc<Mutex<Stats>>;
+/// First save sent, last save answered, saves sent: the save phase's throughput.
+type SaveWindow = Arc<Mutex<(Option<Instant>, Option<Instant>, u64)>>;
+
+async fn call(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = client.request(method, url);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    match req.send().await {
+        Ok(resp) => {
+            let status = resp.status().as_u16();
+            (status, resp.json::<Value>().await.unwrap_or(Value::Null))
+        }
+        Err(e) => (
+            0,
+            json!({"code": if e.is_timeout() { "timeout" } else { "connection" }}),
+        ),
+    }
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i] as f64 / 1000.0
+}
+
+/// What one candidate's run leaves behind for the checks.
+struct Played {
+    attempt: i64,
+    /// position -> (choice, seq) of the newest answer the server acknowledged.
+    acked: BTreeMap<u64, (Vec<String>, i64)>,
+    submitted: bool,
+    reload_mismatch: bool,
+}
+
+#[tokio::main]
+async fn main() {
+    let a = args();
+    let seed: Value =
+        serde_json::from_slice(&std::fs::read(&a.seed).expect("seed file")).expect("seed json");
+    let sitting = seed["sitting_id"].as_i64().unwrap();
+    let deadline: DateTime<Utc> = seed["deadline"].as_str().unwrap().parse().unwrap();
+    let password = seed["password"].as_str().unwrap().to_string();
+    let phones: Vec<String> = seed["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_string())
+        .collect();
+    let n = phones.len();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(1024)
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let stats: Shared = Arc::default();
+
+    let (_, admin) = call(
+        &client,
+        reqwest::Method::POST,
+        format!("{}/api/v1/auth/login", a.base),
+        None,
+        Some(json!({"login": seed["admin_login"], "password": password})),
+    )
+    .await;
+    let admin = admin["token"].as_str().expect("admin login").to_string();
+
+    // Logins (argon2 on the server) happen before the storm, 32 at a time.
+    eprintln!("logging in {n} candidates…");
+    let login_started = Instant::now();
+    let tokens: Vec<String> = {
+        let sem = Arc::new(tokio::sync::Semaphore::new(32));
+        let tasks: Vec<_> = phones
+            .iter()
+            .map(|phone| {
+                let (client, base, password, stats, sem, phone) = (
+                    client.clone(),
+                    a.base.clone(),
+                    password.clone(),
+                    stats.clone(),
+                    sem.clone(),
+                    phone.clone(),
+                );
+                tokio::spawn(async move {
+                    let _permit = sem.acquire().await.unwrap();
+                    let t = Instant::now();
+                    let (status, body) = call(
+                        &client,
+                        reqwest::Method::POST,
+                        format!("{base}/api/v1/auth/login"),
+                        None,
+                        Some(json!({"login": phone, "password": password})),
+                    )
+                    .await;
+                    let mut s = stats.lock().unwrap();
+                    s.record("login", t);
+                    if status != 200 {
+                        s.error("login", body["code"].as_str().unwrap_or("?"));
+                    }
+                    body["token"].as_str().unwrap_or_default().to_string()
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(n);
+        for t in tasks {
+            out.push(t.await.unwrap());
+        }
+        out
+    };
+    let login_secs = login_started.elapsed().as_secs_f64();
+
+    eprintln!("start storm…");
+    let barrier = Arc::new(tokio::sync::Barrier::new(n));
+    let storm_first: Arc<Mutex<Option<Instant>>> = Arc::default();
+    let storm_last: Arc<Mutex<Option<Instant>>> = Arc::default();
+    let save_window: SaveWindow = Arc::default();
+    let tasks: Vec<_> = tokens
+        .into_iter()
+        .enumerate()
+        .map(|(i, token)| {
+            let (client, base, stats, barrier) = (
+                client.clone(),
+                a.base.clone(),
+                stats.clone(),
+                barrier.clone(),
+            );
+            let (first, last, window) =
+                (storm_first.clone(), storm_last.clone(), save_window.clone());
+            let (think, submit_share, change_share) = (a.think_ms, a.submit_share, a.change_share);
+            tokio::spawn(async move {
+                let mut rng = Rng(0x5AFE_CE27 ^ i as u64);
+                barrier.wait().await;
+                first.lock().unwrap().get_or_insert_with(Instant::now);
+                let t = Instant::now();
+                let (status, start) = call(
+                    &client,
+                    reqwest::Method::POST,
+                    format!("{base}/api/v1/sittings/{sitting}/attempts"),
+                    Some(&token),
+                    Some(json!({})),
+                )
+                .await;
+                stats.lock().unwrap().record("start", t);
+                *last.lock().unwrap() = Some(Instant::now());
+                if status != 200 && status != 201 {
+                    stats
+                        .lock()
+                        .unwrap()
+                        .error("start", start["code"].as_str().unwrap_or("?"));
+                    return None;
+                }
+                let attempt = start["id"].as_i64().unwrap();
+                let questions = start["questions"].as_array().unwrap().clone();
+                let mut acked: BTreeMap<u64, (Vec<String>, i64)> = BTreeMap::new();
+                let mut reload_mismatch = false;
+                let total = questions.len();
+                for (qi, q) in questions.iter().enumerate() {
+                    let position = q["position"].as_u64().unwrap();
+                    let keys: Vec<String> = q["options"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|o| o["key"].as_str().unwrap().to_string())
+                        .collect();
+                    let rounds = if rng.unit() < change_share { 2 } else { 1 };
+                    for seq in 1..=rounds {
+                        if think > 0 {
+                            tokio::time::sleep(Duration::from_millis(
+                                (think as f64 * (0.5 + rng.unit())) as u64,
+                            ))
+                            .await;
+                        }
+                        let mut choice =
+                            vec![keys[(rng.next() % keys.len() as u64) as usize].clone()];
+                        if q["kind"] == "multiple" {
+                            let other = keys[(rng.next() % keys.len() as u64) as usize].clone();
+                            if !choice.contains(&other) {
+                                choice.push(other);
+                            }
+                        }
+                        for attempt_no in 0..4 {
+                            let t = Instant::now();
+                            let (status, body) = call(
+                                &client,
+                                reqwest::Method::PUT,
+                                format!("{base}/api/v1/attempts/{attempt}/answers/{position}"),
+                                Some(&token),
+                                Some(json!({"choice": choice, "seq": seq})),
+                            )
+                            .await;
+                            {
+                                let mut s = stats.lock().unwrap();
+                                s.record("save", t);
+                                let mut w = window.lock().unwrap();
+                                w.0.get_or_insert(t);
+                                w.1 = Some(Instant::now());
+                                w.2 += 1;
+                            }
+                            if status == 200 {
+                                let mut stored: Vec<String> = body["choice"]
+                                    .as_array()
+                                    .unwrap()
+                                    .iter()
+                                    .map(|k| k.as_str().unwrap().to_string())
+                                    .collect();
+                                stored.sort();
+                                acked.insert(position, (stored, body["seq"].as_i64().unwrap()));
+                                break;
+                            }
+                            stats
+                                .lock()
+                                .unwrap()
+                                .error("save", body["code"].as_str().unwrap_or("?"));
+                            if status != 503 && status != 0 {
+                                break;
+                            }
+                            tokio::time::sleep(Duration::from_millis(200 << attempt_no)).await;
+                        }
+                    }
+                    if qi == total / 2 {
+                        // A reload (another device): everything acknowledged so far must come back.
+                        let t = Instant::now();
+                        let (status, page) = call(
+                            &client,
+                            reqwest::Method::GET,
+                            format!("{base}/api/v1/attempts/{attempt}"),
+                            Some(&token),
+                            None,
+                        )
+                        .await;
+                        stats.lock().unwrap().record("reload", t);
+                        if status == 200 {
+                            let returned: HashMap<u64, i64> = page["answers"]
+                                .as_array()
+                                .unwrap()
+                                .iter()
+                                .map(|x| {
+                                    (x["position"].as_u64().unwrap(), x["seq"].as_i64().unwrap())
+                                })
+                                .collect();
+                            reload_mismatch = acked
+                                .iter()
+                                .any(|(p, (_, seq))| returned.get(p) != Some(seq));
+                        } else {
+                            stats
+                                .lock()
+                                .unwrap()
+                                .error("reload", page["code"].as_str().unwrap_or("?"));
+                        }
+                    }
+                }
+                let submitted = rng.unit() < submit_share;
+                if submitted {
+                    let t = Instant::now();
+                    let (status, body) = call(
+                        &client,
+                        reqwest::Method::POST,
+                        format!("{base}/api/v1/attempts/{attempt}/submit"),
+                        Some(&token),
+                        Some(json!({})),
+                    )
+                    .await;
+                    stats.lock().unwrap().record("submit", t);
+                    if status != 200 {
+                        stats
+                            .lock()
+                            .unwrap()
+                            .error("submit", body["code"].as_str().unwrap_or("?"));
+                    }
+                }
+                Some(Played {
+                    attempt,
+                    acked,
+                    submitted,
+                    reload_mismatch,
+                })
+            })
+        })
+        .collect();
+    let mut played = Vec::with_capacity(n);
+    for t in tasks {
+        if let Some(p) = t.await.unwrap() {
+            played.push(p);
+        }
+    }
+    let storm_secs = match (*storm_first.lock().unwrap(), *storm_last.lock().unwrap()) {
+        (Some(a), Some(b)) => b.duration_since(a).as_secs_f64(),
+        _ => 0.0,
+    };
+
+    eprintln!("waiting for the deadline ({deadline}) and the sweeper…");
+    while Utc::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let mut open: Vec<i64> = played
+        .iter()
+        .filter(|p| !p.submitted)
+        .map(|p| p.attempt)
+        .collect();
+    let mut graded_after = 0.0;
+    let mut results: HashMap<i64, Value> = HashMap::new();
+    let poll_started = Instant::now();
+    while !open.is_empty() && poll_started.elapsed() < Duration::from_secs(600) {
+        let mut still = Vec::new();
+        for id in open {
+            let (status, body) = call(
+                &client,
+                reqwest::Method::GET,
+                format!("{}/api/v1/attempts/{id}/result", a.base),
+                Some(&admin),
+                None,
+            )
+            .await;
+            if status == 200 {
+                results.insert(id, body);
+            } else {
+                still.push(id);
+            }
+        }
+        open = still;
+        graded_after = (Utc::now() - deadline).num_milliseconds() as f64 / 1000.0;
+        if !open.is_empty() {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    // Every acknowledged answer must be in the graded attempt.
+    let mut lost = 0u64;
+    let mut checked = 0u64;
+    for p in &played {
+        let body = match results.remove(&p.attempt) {
+            Some(b) => b,
+            None => {
+                call(
+                    &client,
+                    reqwest::Method::GET,
+                    format!("{}/api/v1/attempts/{}/result", a.base, p.attempt),
+                    Some(&admin),
+                    None,
+                )
+                .await
+                .1
+            }
+        };
+        let graded: HashMap<u64, Vec<String>> = body["questions"]
+            .as_array()
+            .map(|qs| {
+                qs.iter()
+                    .map(|q| {
+                        let mut c: Vec<String> = q["choice"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|k| k.as_str().unwrap().to_string())
+                            .collect();
+                        c.sort();
+                        (q["position"].as_u64().unwrap(), c)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (position, (choice, _)) in &p.acked {
+            checked += 1;
+            if graded.get(position) != Some(choice) {
+                lost += 1;
+            }
+        }
+    }
+    let reload_mismatches = played.iter().filter(|p| p.reload_mismatch).count();
+
+    let stats = stats.lock().unwrap();
+    let (w0, w1, saves) = *save_window.lock().unwrap();
+    let save_secs = match (w0, w1) {
+        (Some(a), Some(b)) => b.duration_since(a).as_secs_f64(),
+        _ => 0.0,
+    };
+    let mut report = String::new();
+    report.push_str(&format!(
+        "### {} — {} candidates, {} questions, think {} ms\n\n",
+        a.label,
+        n,
+        played.first().map_or(0, |p| p.acked.len().max(1)),
+        a.think_ms
+    ));
+    report.push_str("| call | count | p50 ms | p95 ms | p99 ms | max ms |\n| --- | --- | --- | --- | --- | --- |\n");
+    for what in ["login", "start", "save", "reload", "submit"] {
+        let mut v = stats.latencies.get(what).cloned().unwrap_or_default();
+        v.sort_unstable();
+        report.push_str(&format!(
+            "| {what} | {} | {:.1} | {:.1} | {:.1} | {:.1} |\n",
+            v.len(),
+            percentile(&v, 0.5),
+            percentile(&v, 0.95),
+            percentile(&v, 0.99),
+            percentile(&v, 1.0)
+        ));
+    }
+    report.push_str(&format!(
+        "\n- logins: {n} in {login_secs:.1} s; start storm: {n} starts within {storm_secs:.2} s\n\
+         - answer saves: {saves} in {save_secs:.1} s = {:.0} saves/s\n\
+         - auto-submitted: {} attempts; all graded {graded_after:.1} s after the deadline\n\
+         - acknowledged answers checked against graded attempts: {checked}; **lost: {lost}**; reload mismatches: {reload_mismatches}\n\
+         - errors: {}\n",
+        saves as f64 / save_secs.max(0.001),
+        played.iter().filter(|p| !p.submitted).count(),
+        if stats.errors.is_empty() { "none".to_string() } else { format!("{:?}", stats.errors) },
+    ));
+    if let Some(pid) = a.server_pid
+        && let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status"))
+    {
+        let peak = status
+            .lines()
+            .find(|l| l.starts_with("VmHWM"))
+            .unwrap_or("VmHWM: ?")
+            .replace("VmHWM:", "")
+            .trim()
+            .to_string();
+        report.push_str(&format!("- server peak memory (VmHWM): {peak}\n"));
+    }
+    println!("{report}");
+}
