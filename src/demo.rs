@@ -96,7 +96,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<()> {
         )
         .await?;
     }
-    accounts::register_citizen(
+    let citizen = accounts::register_citizen(
         state,
         Registration {
             name: "张三",
@@ -108,6 +108,37 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<()> {
         },
     )
     .await?;
+    // An online sitting of the first-responder exam, open for a week, with the demo citizen
+    // booked: log in as 13800000004 and start it from Swagger UI.
+    if let Some(course) = crate::courses::store::course_by_code(&state.db, "FR-THEORY").await? {
+        let now = chrono::Utc::now();
+        let sitting = crate::sittings::create(
+            state,
+            crate::sittings::SittingPlan {
+                course_id: course.id,
+                starts_at: now - chrono::Duration::minutes(5),
+                ends_at: now + chrono::Duration::days(7),
+                capacity: 100,
+                venue: crate::sittings::Venue {
+                    kind: crate::sittings::VenueKind::Online,
+                    name: None,
+                    address: None,
+                },
+                registration_opens_at: None,
+                registration_closes_at: None,
+                proctor_ids: vec![],
+            },
+        )
+        .await?;
+        let caller = crate::auth::Caller {
+            user_id: citizen.id,
+            name: citizen.name.clone(),
+            roles: citizen.roles.clone(),
+            enterprise_id: None,
+            token_digest: String::new(),
+        };
+        crate::registrations::book(state, &caller, sitting.id, None).await?;
+    }
     tracing::warn!(
         admin_phone = DEMO_ADMIN_PHONE,
         password = DEMO_PASSWORD,
