@@ -20,7 +20,7 @@ use crate::{
     sittings::{self, Sitting, SittingStatus},
 };
 use chrono::{DateTime, Utc};
-use grading::{Grade, QuestionResult, Subtotal};
+use grading::{QuestionResult, Subtotal};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -770,11 +770,4 @@ pub async fn check_retakes(state: &AppState, user_id: i64, course: &Course) -> A
         ));
     }
     Ok(())
-}
-
-pub fn grade_summary(grade: &Grade) -> Summary {
-    Summary {
-        sections: grade.sections.clone(),
-        tags: grade.tags.clone(),
-    }
 }

@@ -404,8 +404,8 @@ impl<'f> Canvas<'f> {
         ]);
     }
 
-    /// Rectangle with its top-left corner at (`x_mm`, `y_mm`).
-    pub fn rect(&mut self, x_mm: f32, y_mm: f32, w_mm: f32, h_mm: f32, paint: Paint) {
+    /// Sets fill and outline for the next shape; the mode it is painted with.
+    fn set_paint(&mut self, paint: Paint) -> PaintMode {
         let (mode, fill, stroke) = match paint {
             Paint::Fill(c) => (PaintMode::Fill, Some(c), None),
             Paint::Stroke { color, width_pt } => (PaintMode::Stroke, None, Some((color, width_pt))),
@@ -422,6 +422,12 @@ impl<'f> Canvas<'f> {
             self.ops.push(Op::SetOutlineColor { col: c.pdf() });
             self.ops.push(Op::SetOutlineThickness { pt: Pt(w) });
         }
+        mode
+    }
+
+    /// Rectangle with its top-left corner at (`x_mm`, `y_mm`).
+    pub fn rect(&mut self, x_mm: f32, y_mm: f32, w_mm: f32, h_mm: f32, paint: Paint) {
+        let mode = self.set_paint(paint);
         // PDF rectangles are anchored at their lower-left corner.
         let lower_left = self.pt(x_mm, y_mm + h_mm);
         self.ops.push(Op::DrawRectangle {
@@ -495,22 +501,7 @@ impl<'f> Canvas<'f> {
 
     /// A closed polygon through `points` (mm, top-left origin).
     pub fn polygon(&mut self, points: &[(f32, f32)], paint: Paint) {
-        let (mode, fill, stroke) = match paint {
-            Paint::Fill(c) => (PaintMode::Fill, Some(c), None),
-            Paint::Stroke { color, width_pt } => (PaintMode::Stroke, None, Some((color, width_pt))),
-            Paint::FillStroke {
-                fill,
-                stroke,
-                width_pt,
-            } => (PaintMode::FillStroke, Some(fill), Some((stroke, width_pt))),
-        };
-        if let Some(c) = fill {
-            self.ops.push(Op::SetFillColor { col: c.pdf() });
-        }
-        if let Some((c, w)) = stroke {
-            self.ops.push(Op::SetOutlineColor { col: c.pdf() });
-            self.ops.push(Op::SetOutlineThickness { pt: Pt(w) });
-        }
+        let mode = self.set_paint(paint);
         let ring = printpdf::PolygonRing {
             points: points
                 .iter()
