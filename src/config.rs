@@ -27,6 +27,8 @@ pub struct Config {
     /// key file is created under DATA_DIR on first run.
     pub secret_key: Option<String>,
     pub token_ttl: Duration,
+    /// How long this instance trusts a token it has checked before asking the database again.
+    pub auth_cache: Duration,
     pub login_max_failures: u32,
     pub login_lock: Duration,
     /// Seed demo streets, enterprises and accounts into an empty database.
@@ -158,6 +160,7 @@ impl Config {
             data_dir,
             secret_key,
             token_ttl: Duration::from_secs(number("TOKEN_TTL_HOURS", 12)? * 3600),
+            auth_cache: Duration::from_secs(number("AUTH_CACHE_SECS", 5)?),
             login_max_failures: number("LOGIN_MAX_FAILURES", 5)? as u32,
             login_lock: Duration::from_secs(number("LOGIN_LOCK_MINUTES", 15)? * 60),
             max_db_connections: number("DB_MAX_CONNECTIONS", 16)? as u32,

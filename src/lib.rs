@@ -42,6 +42,8 @@ pub struct AppState {
     pub fonts: pdf::PdfFonts,
     /// Public certificate verification, per client.
     pub verify_limiter: Arc<ratelimit::RateLimiter>,
+    /// Token → caller for a few seconds, so a save does not query the database to authenticate.
+    pub callers: Arc<auth::cache::CallerCache>,
 }
 
 /// The font every PDF embeds (a subset per document): Noto Sans CJK SC, SIL OFL 1.1,

@@ -22,8 +22,10 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let verify_limiter = Arc::new(crate::ratelimit::RateLimiter::per_minute(
         config.verify_per_minute,
     ));
+    let callers = Arc::new(crate::auth::cache::CallerCache::new(config.auth_cache));
     Ok(AppState {
         verify_limiter,
+        callers,
         config: Arc::new(config),
         db,
         live,

@@ -1,6 +1,7 @@
 //! Signing in and out, and turning a bearer token into the [`Caller`] it belongs to.
 //! Owns `auth_tokens` and the login counters on `users`.
 
+pub mod cache;
 pub mod password;
 pub mod store;
 pub mod token;
@@ -113,20 +114,27 @@ pub async fn login(state: &AppState, login: &str, password: &str) -> AppResult<S
 /// The caller a bearer token stands for, if it is known, unrevoked and unexpired.
 pub async fn authenticate(state: &AppState, bearer: &str) -> AppResult<Caller> {
     let digest = token::digest(bearer);
-    let holder = store::token_holder(&state.db, &digest, Utc::now())
+    let now = Utc::now();
+    if let Some(caller) = state.callers.get(&digest, now) {
+        return Ok(caller);
+    }
+    let holder = store::token_holder(&state.db, &digest, now)
         .await?
         .ok_or(AppError::Unauthenticated)?;
     let roles = accounts::store::roles(&state.db, holder.id).await?;
-    Ok(Caller {
+    let caller = Caller {
         user_id: holder.id,
         name: holder.name,
         roles,
         enterprise_id: holder.enterprise_id,
         token_digest: digest,
-    })
+    };
+    state.callers.put(&caller, holder.expires_at);
+    Ok(caller)
 }
 
 pub async fn logout(state: &AppState, caller: &Caller) -> AppResult<()> {
+    state.callers.forget(&caller.token_digest);
     store::revoke_token(&state.db, &caller.token_digest, Utc::now()).await?;
     Ok(())
 }

@@ -16,6 +16,7 @@ pub struct TokenHolder {
     pub id: i64,
     pub name: String,
     pub enterprise_id: Option<i64>,
+    pub expires_at: DateTime<Utc>,
 }
 
 pub async fn credentials_by_phone(
@@ -110,7 +111,7 @@ pub async fn token_holder(
 ) -> Result<Option<TokenHolder>, sqlx::Error> {
     with_pool!(db, pool => {
         sqlx::query_as(
-            "SELECT u.id, u.name, u.enterprise_id FROM auth_tokens t JOIN users u ON u.id = t.user_id \
+            "SELECT u.id, u.name, u.enterprise_id, t.expires_at FROM auth_tokens t JOIN users u ON u.id = t.user_id \
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2",
         )
         .bind(digest)

@@ -7,18 +7,35 @@ use crate::AppState;
 use chrono::Utc;
 use std::time::Duration;
 
+/// How many overdue attempts are graded at once: enough to overlap database round trips in
+/// a deadline storm, few enough to leave connections for candidates still answering.
+const GRADERS: usize = 8;
+
 /// Grades every attempt whose deadline plus grace has passed; returns how many.
 pub async fn sweep_once(state: &AppState) -> anyhow::Result<usize> {
     let grace = chrono::Duration::from_std(state.config.submit_grace)?;
-    let overdue = super::store::overdue(&state.db, Utc::now() - grace, 500).await?;
+    let overdue = super::store::overdue(&state.db, Utc::now() - grace, 2000).await?;
+    let mut graders = tokio::task::JoinSet::new();
     let mut graded = 0;
     for (id, deadline) in overdue {
-        match super::grade(state, id, deadline, None).await {
-            Ok(_) => graded += 1,
-            Err(e) => {
-                tracing::warn!(attempt_id = id, error = %e, "auto-submit failed; retried next sweep")
-            }
+        if graders.len() >= GRADERS
+            && let Some(done) = graders.join_next().await
+        {
+            graded += usize::from(done.unwrap_or(false));
         }
+        let state = state.clone();
+        graders.spawn(async move {
+            match super::grade(&state, id, deadline, None).await {
+                Ok(_) => true,
+                Err(e) => {
+                    tracing::warn!(attempt_id = id, error = %e, "auto-submit failed; retried next sweep");
+                    false
+                }
+            }
+        });
+    }
+    while let Some(done) = graders.join_next().await {
+        graded += usize::from(done.unwrap_or(false));
     }
     Ok(graded)
 }

@@ -12,7 +12,7 @@ use std::{
     collections::{BTreeMap, HashMap},
     sync::{Arc, Mutex},
 };
-use tokio::sync::Mutex as AsyncMutex;
+use tokio::sync::{Mutex as AsyncMutex, mpsc, oneshot};
 
 struct Session {
     user_id: i64,
@@ -33,17 +33,78 @@ pub struct LocalStore {
     // Saves, claims and deadline changes of one attempt take its lock in turn, so a save
     // racing the final submit is either in the graded answers or refused, never lost.
     sessions: Arc<Mutex<HashMap<i64, Slot>>>,
+    journal: mpsc::Sender<JournalWrite>,
 }
+
+/// One answer to write to `live_answers`, and who waits for it to be committed.
+struct JournalWrite {
+    attempt_id: i64,
+    position: u32,
+    choice: String,
+    seq: i64,
+    saved_at: DateTime<Utc>,
+    done: oneshot::Sender<Result<(), String>>,
+}
+
+/// Most answers written in one transaction.
+const JOURNAL_BATCH: usize = 512;
 
 fn unavailable(e: sqlx::Error) -> StoreUnavailable {
     StoreUnavailable(e.to_string())
 }
 
+/// Group commit: one task writes every waiting answer in one transaction and then answers
+/// all their savers. On SQLite, with one writer at a time, a transaction per save made saves
+/// queue on the database lock (and sleep in its busy handler) under load.
+async fn write_journal(db: Db, mut queue: mpsc::Receiver<JournalWrite>) {
+    let mut batch = Vec::with_capacity(JOURNAL_BATCH);
+    while queue.recv_many(&mut batch, JOURNAL_BATCH).await > 0 {
+        let result = commit_batch(&db, &batch).await.map_err(|e| e.to_string());
+        for write in batch.drain(..) {
+            let _ = write.done.send(result.clone());
+        }
+    }
+}
+
+async fn commit_batch(db: &Db, batch: &[JournalWrite]) -> Result<(), sqlx::Error> {
+    // One row per (attempt, position), the newest seq: an upsert may not touch a row twice.
+    let mut newest: HashMap<(i64, u32), &JournalWrite> = HashMap::new();
+    for w in batch {
+        let e = newest.entry((w.attempt_id, w.position)).or_insert(w);
+        if w.seq > e.seq {
+            *e = w;
+        }
+    }
+    let rows: Vec<&JournalWrite> = newest.into_values().collect();
+    with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let mut upsert =
+            sqlx::QueryBuilder::new("INSERT INTO live_answers (attempt_id, position, choice, seq, saved_at) ");
+        upsert.push_values(&rows, |mut row, w| {
+            row.push_bind(w.attempt_id)
+                .push_bind(i64::from(w.position))
+                .push_bind(&w.choice)
+                .push_bind(w.seq)
+                .push_bind(w.saved_at);
+        });
+        upsert.push(
+            " ON CONFLICT (attempt_id, position) DO UPDATE SET choice = excluded.choice, \
+             seq = excluded.seq, saved_at = excluded.saved_at WHERE live_answers.seq < excluded.seq",
+        );
+        upsert.build().execute(&mut *tx).await?;
+        tx.commit().await
+    })
+}
+
 impl LocalStore {
+    /// Needs a running Tokio runtime: it starts the journal writer.
     pub fn new(db: Db) -> Self {
+        let (journal, queue) = mpsc::channel(JOURNAL_BATCH * 8);
+        tokio::spawn(write_journal(db.clone(), queue));
         Self {
             db,
             sessions: Arc::default(),
+            journal,
         }
     }
 
@@ -164,7 +225,7 @@ impl LocalStore {
         seq: i64,
         now: DateTime<Utc>,
     ) -> Result<SaveResult, StoreUnavailable> {
-        let db = self.db.clone();
+        let journal = self.journal.clone();
         self.with_session(attempt_id, async |slot| {
             let Some(s) = slot.as_mut().filter(|s| s.user_id == user_id) else {
                 return Ok(SaveResult::Missing);
@@ -175,7 +236,10 @@ impl LocalStore {
             let Some(keys) = position.checked_sub(1).and_then(|i| s.keys.get(i as usize)) else {
                 return Ok(SaveResult::NoPosition);
             };
-            if let Some(bad) = choice.iter().find(|k| k.len() != 1 || !keys.contains(k.as_str())) {
+            if let Some(bad) = choice
+                .iter()
+                .find(|k| k.len() != 1 || !keys.contains(k.as_str()))
+            {
                 return Ok(SaveResult::InvalidKey(bad.clone()));
             }
             s.last_seen = Some(now);
@@ -184,24 +248,27 @@ impl LocalStore {
             {
                 return Ok(SaveResult::Stale(current.clone()));
             }
-            let encoded = encode_choice(choice);
-            with_pool!(&db, pool => {
-                sqlx::query(
-                    "INSERT INTO live_answers (attempt_id, position, choice, seq, saved_at) VALUES ($1, $2, $3, $4, $5) \
-                     ON CONFLICT (attempt_id, position) DO UPDATE SET choice = excluded.choice, seq = excluded.seq, \
-                     saved_at = excluded.saved_at WHERE live_answers.seq < excluded.seq",
-                )
-                .bind(attempt_id)
-                .bind(i64::from(position))
-                .bind(&encoded)
-                .bind(seq)
-                .bind(now)
-                .execute(pool)
+            let (done, committed) = oneshot::channel();
+            let write = JournalWrite {
+                attempt_id,
+                position,
+                choice: encode_choice(choice),
+                seq,
+                saved_at: now,
+                done,
+            };
+            journal
+                .send(write)
                 .await
-                .map_err(unavailable)?
-                .rows_affected()
-            });
-            let stored = StoredAnswer { choice: choice.to_vec(), seq };
+                .map_err(|_| StoreUnavailable("the answer journal has stopped".into()))?;
+            committed
+                .await
+                .map_err(|_| StoreUnavailable("the answer journal has stopped".into()))?
+                .map_err(StoreUnavailable)?;
+            let stored = StoredAnswer {
+                choice: choice.to_vec(),
+                seq,
+            };
             s.answers.insert(position, stored.clone());
             Ok(SaveResult::Stored(stored))
         })
@@ -248,19 +315,12 @@ impl LocalStore {
         .await
     }
 
+    /// Forgets a session in memory; its journal rows went in the grading transaction.
     pub async fn remove(&self, attempt_id: i64) -> Result<(), StoreUnavailable> {
         self.sessions
             .lock()
             .expect("session map lock")
             .remove(&attempt_id);
-        with_pool!(&self.db, pool => {
-            sqlx::query("DELETE FROM live_answers WHERE attempt_id = $1")
-                .bind(attempt_id)
-                .execute(pool)
-                .await
-                .map_err(unavailable)?
-                .rows_affected()
-        });
         Ok(())
     }
 
