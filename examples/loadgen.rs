@@ -1,11 +1,13 @@
 //! Load generator: plays N candidates against a running SafeCert over HTTP and reports what a
 //! bureau needs to know before a big sitting. See bench/README.md for the commands.
 //!
-//! Each candidate logs in, starts its attempt in a start storm (everyone released at once),
-//! answers every question with a think time, changes some answers, reloads once, and submits;
-//! a share submits nothing and is left to the server's deadline sweeper. Afterwards every
-//! answer the server acknowledged is checked against the graded attempt (lost answers must
-//! be 0), and the time from the deadline until every attempt is graded is measured.
+//! Each candidate logs in, starts its attempt in a start storm (every start inside
+//! `--start-window-ms`, spread evenly; 0 releases all at once), answers every question with a
+//! think time (`--passes` times over, for the saturation mode), changes some answers, reloads
+//! once, and submits, right away or in the last `--submit-window-s` seconds before the
+//! deadline; a share submits nothing and is left to the server's deadline sweeper. Afterwards
+//! every answer the server acknowledged is checked against the graded attempt (lost answers
+//! must be 0), and the time from the deadline until every attempt is graded is measured.
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -21,6 +23,9 @@ struct Args {
     think_ms: u64,
     submit_share: f64,
     change_share: f64,
+    start_window_ms: u64,
+    passes: i64,
+    submit_window_s: Option<f64>,
     server_pid: Option<u32>,
     label: String,
 }
@@ -32,6 +37,9 @@ fn args() -> Args {
         think_ms: 500,
         submit_share: 0.9,
         change_share: 0.1,
+        start_window_ms: 10_000,
+        passes: 1,
+        submit_window_s: None,
         server_pid: None,
         label: "run".into(),
     };
@@ -44,6 +52,11 @@ fn args() -> Args {
             "--think-ms" => a.think_ms = value().parse().expect("--think-ms"),
             "--submit-share" => a.submit_share = value().parse().expect("--submit-share"),
             "--change-share" => a.change_share = value().parse().expect("--change-share"),
+            "--start-window-ms" => a.start_window_ms = value().parse().expect("--start-window-ms"),
+            "--passes" => a.passes = value().parse::<i64>().expect("--passes").max(1),
+            "--submit-window-s" => {
+                a.submit_window_s = Some(value().parse().expect("--submit-window-s"))
+            }
             "--server-pid" => a.server_pid = Some(value().parse().expect("--server-pid")),
             "--label" => a.label = value(),
             other => panic!("unknown flag {other}"),
@@ -213,6 +226,8 @@ async fn main() {
     let storm_first: Arc<Mutex<Option<Instant>>> = Arc::default();
     let storm_last: Arc<Mutex<Option<Instant>>> = Arc::default();
     let save_window: SaveWindow = Arc::default();
+    // When each submitted attempt came back graded.
+    let finished: Arc<Mutex<Vec<DateTime<Utc>>>> = Arc::default();
     let tasks: Vec<_> = tokens
         .into_iter()
         .enumerate()
@@ -225,10 +240,15 @@ async fn main() {
             );
             let (first, last, window) =
                 (storm_first.clone(), storm_last.clone(), save_window.clone());
-            let (think, submit_share, change_share) = (a.think_ms, a.submit_share, a.change_share);
+            let (think, submit_share, change_share, passes) =
+                (a.think_ms, a.submit_share, a.change_share, a.passes);
+            let start_at = Duration::from_micros(a.start_window_ms * 1000 * i as u64 / n as u64);
+            let submit_window = a.submit_window_s;
+            let finished = finished.clone();
             tokio::spawn(async move {
                 let mut rng = Rng(0x5AFE_CE27 ^ i as u64);
                 barrier.wait().await;
+                tokio::time::sleep(start_at).await;
                 first.lock().unwrap().get_or_insert_with(Instant::now);
                 let t = Instant::now();
                 let (status, start) = call(
@@ -261,8 +281,8 @@ async fn main() {
                         .iter()
                         .map(|o| o["key"].as_str().unwrap().to_string())
                         .collect();
-                    let rounds = if rng.unit() < change_share { 2 } else { 1 };
-                    for seq in 1..=rounds {
+                    let changes = if rng.unit() < change_share { 2 } else { 1 };
+                    for seq in 1..=changes * passes {
                         if think > 0 {
                             tokio::time::sleep(Duration::from_millis(
                                 (think as f64 * (0.5 + rng.unit())) as u64,
@@ -350,6 +370,14 @@ async fn main() {
                 }
                 let submitted = rng.unit() < submit_share;
                 if submitted {
+                    if let Some(window) = submit_window {
+                        // The end-of-exam rush: a moment in the last `window` seconds.
+                        let at = deadline
+                            - chrono::Duration::milliseconds((window * 1000.0 * rng.unit()) as i64);
+                        if let Ok(wait) = (at - Utc::now()).to_std() {
+                            tokio::time::sleep(wait).await;
+                        }
+                    }
                     let t = Instant::now();
                     let (status, body) = call(
                         &client,
@@ -360,6 +388,7 @@ async fn main() {
                     )
                     .await;
                     stats.lock().unwrap().record("submit", t);
+                    finished.lock().unwrap().push(Utc::now());
                     if status != 200 {
                         stats
                             .lock()
@@ -396,7 +425,11 @@ async fn main() {
         .filter(|p| !p.submitted)
         .map(|p| p.attempt)
         .collect();
-    let mut graded_after = 0.0;
+    // The storm is over when the last submit came back and the sweeper graded the rest.
+    let last_submit = finished.lock().unwrap().iter().max().copied();
+    let mut graded_after = last_submit.map_or(0.0, |t| {
+        (t - deadline).num_milliseconds() as f64 / 1000.0
+    });
     let mut results: HashMap<i64, Value> = HashMap::new();
     let poll_started = Instant::now();
     while !open.is_empty() && poll_started.elapsed() < Duration::from_secs(600) {
@@ -417,7 +450,8 @@ async fn main() {
             }
         }
         open = still;
-        graded_after = (Utc::now() - deadline).num_milliseconds() as f64 / 1000.0;
+        graded_after =
+            graded_after.max((Utc::now() - deadline).num_milliseconds() as f64 / 1000.0);
         if !open.is_empty() {
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
@@ -495,13 +529,20 @@ async fn main() {
         ));
     }
     report.push_str(&format!(
-        "\n- logins: {n} in {login_secs:.1} s; start storm: {n} starts within {storm_secs:.2} s\n\
+        "\n- logins: {n} in {login_secs:.1} s; start storm: {n} starts within {storm_secs:.2} s (released over {} ms)\n\
          - answer saves: {saves} in {save_secs:.1} s = {:.0} saves/s\n\
-         - auto-submitted: {} attempts; all graded {graded_after:.1} s after the deadline\n\
+         - submitted: {} ({}); auto-submitted: {}; every attempt graded {:.1} s after the deadline\n\
          - acknowledged answers checked against graded attempts: {checked}; **lost: {lost}**; reload mismatches: {reload_mismatches}\n\
          - errors: {}\n",
+        a.start_window_ms,
         saves as f64 / save_secs.max(0.001),
+        played.iter().filter(|p| p.submitted).count(),
+        match a.submit_window_s {
+            Some(w) => format!("in the last {w} s before the deadline"),
+            None => "as each finished".into(),
+        },
         played.iter().filter(|p| !p.submitted).count(),
+        graded_after.max(0.0),
         if stats.errors.is_empty() { "none".to_string() } else { format!("{:?}", stats.errors) },
     ));
     if let Some(pid) = a.server_pid

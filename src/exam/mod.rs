@@ -191,24 +191,28 @@ pub async fn start(state: &AppState, caller: &Caller, sitting_id: i64) -> AppRes
         deadline,
         max_score: paper.questions.iter().map(|q| q.points).sum(),
     };
-    let created = store::insert_attempt(&state.db, &new).await?.is_some();
-    let attempt = store::attempt_for_registration(&state.db, registration.id)
-        .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("attempt vanished")))?;
+    let Some(attempt) = store::insert_attempt(&state.db, &new).await? else {
+        // Another request of the same person started it a moment ago.
+        let attempt = store::attempt_for_registration(&state.db, registration.id)
+            .await?
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("attempt vanished")))?;
+        store::add_event(
+            &state.db,
+            attempt.id,
+            "resumed",
+            None,
+            Some(caller.user_id),
+            now,
+        )
+        .await?;
+        return resume(state, attempt).await;
+    };
     state
         .live
         .open(&session_init(&attempt, &paper))
         .await
         .map_err(store_down)?;
-    store::add_event(
-        &state.db,
-        attempt.id,
-        if created { "started" } else { "resumed" },
-        None,
-        Some(caller.user_id),
-        now,
-    )
-    .await?;
+    let created = true;
     Ok(LiveView {
         attempt,
         paper,

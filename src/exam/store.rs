@@ -128,17 +128,42 @@ pub struct NewAttempt {
     pub max_score: f64,
 }
 
-/// Inserts an attempt; None when one exists for the registration already (a racing start).
-pub async fn insert_attempt(db: &Db, a: &NewAttempt) -> Result<Option<i64>, sqlx::Error> {
-    with_pool!(db, pool => {
-        sqlx::query_scalar(
+/// Inserts an attempt and its `started` event in one transaction (one write, not two, in
+/// a start storm); None when one exists for the registration already (a racing start).
+pub async fn insert_attempt(db: &Db, a: &NewAttempt) -> Result<Option<Attempt>, sqlx::Error> {
+    let id: Option<i64> = with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO attempts (registration_id, sitting_id, user_id, course_id, status, started_at, deadline, max_score) \
              VALUES ($1, $2, $3, $4, 'in_progress', $5, $6, $7) ON CONFLICT (registration_id) DO NOTHING RETURNING id",
         )
         .bind(a.registration_id).bind(a.sitting_id).bind(a.user_id).bind(a.course_id)
         .bind(a.started_at).bind(a.deadline).bind(a.max_score)
-        .fetch_optional(pool).await
-    })
+        .fetch_optional(&mut *tx).await?;
+        if let Some(id) = id {
+            sqlx::query("INSERT INTO attempt_events (attempt_id, kind, detail, actor_id, at) VALUES ($1, 'started', NULL, $2, $3)")
+                .bind(id).bind(a.user_id).bind(a.started_at).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        id
+    });
+    Ok(id.map(|id| Attempt {
+        id,
+        registration_id: a.registration_id,
+        sitting_id: a.sitting_id,
+        user_id: a.user_id,
+        course_id: a.course_id,
+        status: AttemptStatus::InProgress,
+        started_at: a.started_at,
+        deadline: a.deadline,
+        extended_minutes: 0,
+        finished_at: None,
+        score: None,
+        max_score: a.max_score,
+        passed: None,
+        summary: None,
+        terminated_reason: None,
+    }))
 }
 
 /// Moves an in-progress attempt to `status` with its grade and every answer, in one

@@ -137,13 +137,6 @@ impl LocalStore {
         }
         let paper: crate::paper::Paper = serde_json::from_str(&paper)
             .map_err(|e| StoreUnavailable(format!("paper unreadable: {e}")))?;
-        let rows: Vec<(i64, String, i64)> = with_pool!(&self.db, pool => {
-            sqlx::query_as("SELECT position, choice, seq FROM live_answers WHERE attempt_id = $1")
-                .bind(attempt_id)
-                .fetch_all(pool)
-                .await
-                .map_err(unavailable)?
-        });
         Ok(Some(Session {
             user_id,
             deadline,
@@ -154,20 +147,35 @@ impl LocalStore {
                 .iter()
                 .map(|q| q.options.iter().map(|o| o.key.as_str()).collect())
                 .collect(),
-            answers: rows
-                .into_iter()
-                .map(|(p, c, s)| {
-                    (
-                        p as u32,
-                        StoredAnswer {
-                            choice: decode_choice(&c),
-                            seq: s,
-                        },
-                    )
-                })
-                .collect(),
+            answers: self.journalled(attempt_id).await?,
             last_seen: None,
         }))
+    }
+
+    /// The answers journalled for an attempt.
+    async fn journalled(
+        &self,
+        attempt_id: i64,
+    ) -> Result<BTreeMap<u32, StoredAnswer>, StoreUnavailable> {
+        let rows: Vec<(i64, String, i64)> = with_pool!(&self.db, pool => {
+            sqlx::query_as("SELECT position, choice, seq FROM live_answers WHERE attempt_id = $1")
+                .bind(attempt_id)
+                .fetch_all(pool)
+                .await
+                .map_err(unavailable)?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(p, c, s)| {
+                (
+                    p as u32,
+                    StoredAnswer {
+                        choice: decode_choice(&c),
+                        seq: s,
+                    },
+                )
+            })
+            .collect())
     }
 
     async fn with_session<T>(
@@ -187,16 +195,14 @@ impl LocalStore {
         let slot = self.slot(init.attempt_id);
         let mut guard = slot.lock().await;
         if guard.is_none() {
-            *guard = self.load(init.attempt_id).await?;
-        }
-        if guard.is_none() {
+            // The opener knows the paper; only answers journalled before a restart are read.
             *guard = Some(Session {
                 user_id: init.user_id,
                 deadline: init.deadline,
                 open: true,
                 claimed_at: None,
                 keys: init.keys.clone(),
-                answers: BTreeMap::new(),
+                answers: self.journalled(init.attempt_id).await?,
                 last_seen: None,
             });
         }
