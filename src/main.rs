@@ -20,8 +20,5 @@ fn pin_mmap_threshold() {
     // SAFETY: mallopt only changes allocator tuning; it is called once, before other threads start.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
-        // glibc gives each thread that allocates concurrently its own arena (up to 8 per
-        // core), each holding freed memory; the blocking pool (argon2, PDFs) made 16 of them.
-        libc::mallopt(libc::M_ARENA_MAX, 2);
     }
 }

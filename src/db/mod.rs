@@ -30,31 +30,6 @@ macro_rules! with_pool {
     };
 }
 
-/// How long a SQLite writer waits for the write lock before failing with "database is locked".
-const SQLITE_BUSY_WAIT: Duration = Duration::from_secs(10);
-const SQLITE_BUSY_RETRY: Duration = Duration::from_micros(100);
-
-/// SQLite has one writer at a time. Its stock busy handler (what `busy_timeout` installs)
-/// sleeps 1, 2, 5 … up to 100 ms between tries, so under load a writer that lost one race
-/// slept for tens of milliseconds after the lock was long free: the 100–500 ms tails of
-/// saves and starts in bench/README.md. This handler tries again every 100 µs instead.
-fn retry_soon_when_busy(db: *mut libsqlite3_sys::sqlite3) {
-    extern "C" fn retry(_: *mut std::ffi::c_void, tries: std::ffi::c_int) -> std::ffi::c_int {
-        let limit = SQLITE_BUSY_WAIT.as_micros() / SQLITE_BUSY_RETRY.as_micros();
-        if tries as u128 >= limit {
-            return 0;
-        }
-        // Runs on the connection's own worker thread, so sleeping blocks nothing else.
-        std::thread::sleep(SQLITE_BUSY_RETRY);
-        1
-    }
-    // SAFETY: `db` is the open handle of a connection locked by the caller; the handler is a
-    // plain function with no state, valid for the life of the process.
-    unsafe {
-        libsqlite3_sys::sqlite3_busy_handler(db, Some(retry), std::ptr::null_mut());
-    }
-}
-
 impl Db {
     pub async fn connect(config: &Config) -> anyhow::Result<Self> {
         match config.database_kind {
@@ -73,13 +48,6 @@ impl Db {
                     std::fs::create_dir_all(parent)?;
                 }
                 let pool = SqlitePoolOptions::new()
-                    .after_connect(|conn, _| {
-                        Box::pin(async move {
-                            let mut handle = conn.lock_handle().await?;
-                            retry_soon_when_busy(handle.as_raw_handle().as_ptr());
-                            Ok(())
-                        })
-                    })
                     .max_connections(config.max_db_connections.max(2))
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
