@@ -9,15 +9,22 @@ use std::{collections::HashMap, time::Instant};
 
 /// Surnames and given-name characters mixed per certificate, so each PDF subsets a different
 /// set of glyphs, as real holders do (including 䶮, outside the common range).
-const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "欧阳", "司马"];
-const GIVEN: &[&str] = &["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "䶮", "燚"];
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "欧阳", "司马",
+];
+const GIVEN: &[&str] = &[
+    "伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟",
+    "涛", "明", "超", "䶮", "燚",
+];
 
 fn main() {
     let mut count = 2000usize;
     let mut rounds = 5usize;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
-        let value = args.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        let value = args
+            .next()
+            .unwrap_or_else(|| panic!("{flag} needs a value"));
         match flag.as_str() {
             "--count" => count = value.parse().expect("--count"),
             "--rounds" => rounds = value.parse().expect("--rounds"),
@@ -26,7 +33,10 @@ fn main() {
     }
     let fonts = pdf::PdfFonts::load(safecert::CJK_FONT).expect("font");
     let mut results = Vec::new();
-    for (code, course) in [("FR-THEORY", "应急第一响应人（理论）"), ("SM-INITIAL", "生产经营单位安全生产管理人员（初训）")] {
+    for (code, course) in [
+        ("FR-THEORY", "应急第一响应人（理论）"),
+        ("SM-INITIAL", "生产经营单位安全生产管理人员（初训）"),
+    ] {
         let template = templates::for_course(code);
         let mut per_second = Vec::new();
         let (mut largest, mut total_bytes) = (0usize, 0usize);
@@ -50,7 +60,10 @@ fn main() {
                 fields.insert("number", format!("BA-{code}-2026-{:06}", i + 1));
                 fields.insert(
                     "verify_url",
-                    format!("https://safecert.example.gov.cn/verify/{:032x}", (i as u128 + 1) * 0x9E37_79B9_7F4A_7C15),
+                    format!(
+                        "https://safecert.example.gov.cn/verify/{:032x}",
+                        (i as u128 + 1) * 0x9E37_79B9_7F4A_7C15
+                    ),
                 );
                 fields.insert("issuer", "区应急管理局".into());
                 let bytes = pdf::render_certificate(&fonts, &template, &fields).expect("renders");
@@ -62,7 +75,9 @@ fn main() {
         per_second.sort_by(f64::total_cmp);
         results.push((code, per_second, total_bytes / (count * rounds), largest));
     }
-    println!("| template | certificates/s, one core (median of {rounds} rounds of {count}) | min–max | mean size | largest |");
+    println!(
+        "| template | certificates/s, one core (median of {rounds} rounds of {count}) | min–max | mean size | largest |"
+    );
     println!("| --- | --- | --- | --- | --- |");
     for (code, per_second, mean, largest) in results {
         println!(

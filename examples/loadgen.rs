@@ -427,9 +427,8 @@ async fn main() {
         .collect();
     // The storm is over when the last submit came back and the sweeper graded the rest.
     let last_submit = finished.lock().unwrap().iter().max().copied();
-    let mut graded_after = last_submit.map_or(0.0, |t| {
-        (t - deadline).num_milliseconds() as f64 / 1000.0
-    });
+    let mut graded_after =
+        last_submit.map_or(0.0, |t| (t - deadline).num_milliseconds() as f64 / 1000.0);
     let mut results: HashMap<i64, Value> = HashMap::new();
     let poll_started = Instant::now();
     while !open.is_empty() && poll_started.elapsed() < Duration::from_secs(600) {
@@ -450,8 +449,7 @@ async fn main() {
             }
         }
         open = still;
-        graded_after =
-            graded_after.max((Utc::now() - deadline).num_milliseconds() as f64 / 1000.0);
+        graded_after = graded_after.max((Utc::now() - deadline).num_milliseconds() as f64 / 1000.0);
         if !open.is_empty() {
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
