@@ -212,12 +212,11 @@ pub async fn start(state: &AppState, caller: &Caller, sitting_id: i64) -> AppRes
         .open(&session_init(&attempt, &paper))
         .await
         .map_err(store_down)?;
-    let created = true;
     Ok(LiveView {
         attempt,
         paper,
         answers: BTreeMap::new(),
-        created,
+        created: true,
     })
 }
 
