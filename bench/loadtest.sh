@@ -18,6 +18,7 @@ port=${PORT:-18090}
 minutes=${MINUTES:-$((3 + n / 1500))}
 work=$(mktemp -d /tmp/safecert-load.XXXXXX)
 
+bin=${CARGO_TARGET_DIR:-target}/release
 cargo build --release --quiet
 cargo build --release --quiet --example loadgen
 
@@ -38,7 +39,7 @@ postgres)
 *) echo "backend must be embedded or postgres" >&2; exit 2 ;;
 esac
 
-seed() { target/release/safecert loadtest-seed --candidates "$n" --minutes "$minutes" --out "$work/seed.json" >/dev/null; }
+seed() { "$bin"/safecert loadtest-seed --candidates "$n" --minutes "$minutes" --out "$work/seed.json" >/dev/null; }
 if [ "$backend" = postgres ]; then
     # Seeding writes thousands of rows one by one: without waiting for each commit's flush
     # (the seeding run only; the server keeps the default).
@@ -50,12 +51,12 @@ if [ "$backend" = postgres ]; then
     # Fresh statistics: the planner must know the seeded tables are no longer empty.
     psql -q -h 127.0.0.1 -U postgres -d "$db" -c ANALYZE
 fi
-target/release/safecert serve --bind "127.0.0.1:$port" >"$work/server.log" 2>&1 &
+"$bin"/safecert serve --bind "127.0.0.1:$port" >"$work/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
 
-target/release/examples/loadgen --base "http://127.0.0.1:$port" --seed "$work/seed.json" \
+"$bin"/examples/loadgen --base "http://127.0.0.1:$port" --seed "$work/seed.json" \
     --server-pid "$server" --label "$label, N=$n" "$@"
 kill "$server"
 wait "$server" 2>/dev/null || true

@@ -41,6 +41,54 @@ pub struct Paper {
     pub questions: Vec<PaperQuestion>,
 }
 
+/// What a running attempt needs of its paper, rendered once when the paper is drawn: a start
+/// or reload sends `questions_json` as it is, and the live session checks saves against
+/// `option_keys`, without parsing the paper and its key again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PaperFace {
+    /// The candidate's questions as a JSON array: position, kind, stem, options, points.
+    /// No key, no explanation.
+    pub questions_json: String,
+    /// For position p at index p-1: the option keys it accepts, e.g. "ABCD" or "TF".
+    pub option_keys: Vec<String>,
+    pub max_score: f64,
+}
+
+/// One question as a candidate sees it (the `CandidateQuestion` of the HTTP API).
+#[derive(Serialize)]
+struct CandidateQuestion<'a> {
+    position: u32,
+    kind: QuestionKind,
+    stem: &'a str,
+    options: &'a [ChoiceOption],
+    points: f64,
+}
+
+impl Paper {
+    pub fn face(&self) -> PaperFace {
+        let questions: Vec<CandidateQuestion<'_>> = self
+            .questions
+            .iter()
+            .map(|q| CandidateQuestion {
+                position: q.position,
+                kind: q.kind,
+                stem: &q.stem,
+                options: &q.options,
+                points: q.points,
+            })
+            .collect();
+        PaperFace {
+            questions_json: serde_json::to_string(&questions).expect("questions serialise"),
+            option_keys: self
+                .questions
+                .iter()
+                .map(|q| q.options.iter().map(|o| o.key.as_str()).collect())
+                .collect(),
+            max_score: self.questions.iter().map(|q| q.points).sum(),
+        }
+    }
+}
+
 /// The pool cannot fill a section.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Shortfall {

@@ -4,14 +4,17 @@
 
 use crate::{
     AppState,
-    api::{ApiTags, error::ApiResult, security::BearerAuth},
+    api::{ApiTags, error::ApiResult, rendered::RenderedJson, security::BearerAuth},
     courses,
+    error::{AppError, AppResult},
     exam::{self, Attempt, AttemptStatus, LiveView, ResultViewer, grading::Subtotal},
     question_bank::content::{ChoiceOption, QuestionKind},
     sittings,
 };
 use chrono::{DateTime, Utc};
 use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
+use serde::Serialize;
+use serde_json::value::RawValue;
 
 pub struct AttemptsApi {
     pub state: AppState,
@@ -47,51 +50,64 @@ pub struct AttemptView {
     pub answers: Vec<AnswerView>,
 }
 
-fn attempt_view(v: LiveView) -> AttemptView {
-    let now = Utc::now();
-    AttemptView {
-        id: v.attempt.id,
-        status: v.attempt.status,
-        sitting_id: v.attempt.sitting_id,
-        started_at: v.attempt.started_at,
-        deadline: v.attempt.deadline,
-        remaining_seconds: if v.attempt.status == AttemptStatus::InProgress {
-            (v.attempt.deadline - now).num_seconds().max(0)
+/// Renders the `AttemptView` of a start or reload around its pre-rendered questions (see
+/// `rendered`); `attempt_view_matches_the_schema_rendering` holds it to `AttemptView`.
+fn render_attempt(v: &LiveView, now: DateTime<Utc>) -> AppResult<Vec<u8>> {
+    #[derive(Serialize)]
+    struct Answer<'a> {
+        position: u32,
+        choice: &'a [String],
+        seq: i64,
+    }
+    #[derive(Serialize)]
+    struct View<'a> {
+        id: i64,
+        status: AttemptStatus,
+        sitting_id: i64,
+        started_at: String,
+        deadline: String,
+        remaining_seconds: i64,
+        questions: &'a RawValue,
+        answers: Vec<Answer<'a>>,
+    }
+    let questions: &RawValue = serde_json::from_str(&v.questions_json)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("paper view unreadable: {e}")))?;
+    let a = &v.attempt;
+    let view = View {
+        id: a.id,
+        status: a.status,
+        sitting_id: a.sitting_id,
+        started_at: a.started_at.to_rfc3339(),
+        deadline: a.deadline.to_rfc3339(),
+        remaining_seconds: if a.status == AttemptStatus::InProgress {
+            (a.deadline - now).num_seconds().max(0)
         } else {
             0
         },
-        questions: v
-            .paper
-            .questions
-            .into_iter()
-            .map(|q| CandidateQuestion {
-                position: q.position,
-                kind: q.kind,
-                stem: q.stem,
-                options: q.options,
-                points: q.points,
-            })
-            .collect(),
+        questions,
         answers: v
             .answers
-            .into_iter()
-            .map(|(position, a)| AnswerView {
+            .iter()
+            .map(|(&position, a)| Answer {
                 position,
-                choice: a.choice,
+                choice: &a.choice,
                 seq: a.seq,
             })
             .collect(),
-    }
+    };
+    let mut body = Vec::with_capacity(v.questions_json.len() + 256 + 48 * v.answers.len());
+    serde_json::to_writer(&mut body, &view).expect("attempt view serialises");
+    Ok(body)
 }
 
 #[derive(ApiResponse)]
 pub enum StartResponse {
     /// A new attempt.
     #[oai(status = 201)]
-    Started(Json<AttemptView>),
+    Started(RenderedJson<AttemptView>),
     /// The attempt already running (or finished): resumed.
     #[oai(status = 200)]
-    Resumed(Json<AttemptView>),
+    Resumed(RenderedJson<AttemptView>),
 }
 
 #[derive(Debug, Object)]
@@ -264,9 +280,8 @@ impl AttemptsApi {
     #[oai(path = "/sittings/:id/attempts", method = "post")]
     async fn start(&self, auth: BearerAuth, id: Path<i64>) -> ApiResult<StartResponse> {
         let view = exam::start(&self.state, &auth.0, id.0).await?;
-        let created = view.created;
-        let body = Json(attempt_view(view));
-        Ok(if created {
+        let body = RenderedJson::new(render_attempt(&view, Utc::now())?);
+        Ok(if view.created {
             StartResponse::Started(body)
         } else {
             StartResponse::Resumed(body)
@@ -275,10 +290,9 @@ impl AttemptsApi {
 
     /// Your attempt: the paper, saved answers, the deadline and the true time left.
     #[oai(path = "/attempts/:id", method = "get")]
-    async fn get(&self, auth: BearerAuth, id: Path<i64>) -> ApiResult<Json<AttemptView>> {
-        Ok(Json(attempt_view(
-            exam::reload(&self.state, &auth.0, id.0).await?,
-        )))
+    async fn get(&self, auth: BearerAuth, id: Path<i64>) -> ApiResult<RenderedJson<AttemptView>> {
+        let view = exam::reload(&self.state, &auth.0, id.0).await?;
+        Ok(RenderedJson::new(render_attempt(&view, Utc::now())?))
     }
 
     /// Save one answer. Closed attempt: 409 `attempt_closed`; no such question: 404; a key not
@@ -462,5 +476,142 @@ impl AttemptsApi {
         )
         .await?;
         Ok(Json(Recorded { recorded: true }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        courses::blueprint::Scoring,
+        live::StoredAnswer,
+        paper::{Paper, PaperQuestion},
+    };
+    use poem_openapi::types::ToJSON;
+
+    fn question(position: u32, kind: QuestionKind, stem: &str, keys: &[&str]) -> PaperQuestion {
+        PaperQuestion {
+            position,
+            section: 0,
+            question_id: i64::from(position),
+            version_id: i64::from(position),
+            kind,
+            stem: stem.into(),
+            options: keys
+                .iter()
+                .map(|k| ChoiceOption {
+                    key: k.to_string(),
+                    text: format!("选项 {k} “引号” \\ 反斜杠\n换行"),
+                })
+                .collect(),
+            answer: vec![keys[0].to_string()],
+            points: 1.5,
+            scoring: Scoring::AllOrNothing,
+            tags: vec!["火灾".into()],
+        }
+    }
+
+    /// The rendered start/reload reply is exactly what `AttemptView` itself would render, so
+    /// the OpenAPI document tells clients the truth and no key slips in.
+    #[test]
+    fn attempt_view_matches_the_schema_rendering() {
+        let paper = Paper {
+            seed: 7,
+            questions: vec![
+                question(
+                    1,
+                    QuestionKind::Single,
+                    "发现火情应首先？",
+                    &["A", "B", "C", "D"],
+                ),
+                question(
+                    2,
+                    QuestionKind::Multiple,
+                    "心肺复苏 \"CPR\" 的要点",
+                    &["A", "B", "C"],
+                ),
+                question(
+                    3,
+                    QuestionKind::TrueFalse,
+                    "灭火器应定期检查。",
+                    &["T", "F"],
+                ),
+            ],
+        };
+        let now = Utc::now();
+        let attempt = Attempt {
+            id: 42,
+            registration_id: 9,
+            sitting_id: 3,
+            user_id: 5,
+            course_id: 2,
+            status: AttemptStatus::InProgress,
+            started_at: now - chrono::Duration::minutes(3),
+            deadline: now + chrono::Duration::minutes(57),
+            extended_minutes: 0,
+            finished_at: None,
+            score: None,
+            max_score: 4.5,
+            passed: None,
+            summary: None,
+            terminated_reason: None,
+        };
+        let answers = [
+            (
+                1,
+                StoredAnswer {
+                    choice: vec!["B".into()],
+                    seq: 3,
+                },
+            ),
+            (
+                2,
+                StoredAnswer {
+                    choice: vec!["A".into(), "C".into()],
+                    seq: 1,
+                },
+            ),
+        ];
+        let live = LiveView {
+            attempt: attempt.clone(),
+            questions_json: paper.face().questions_json,
+            answers: answers.iter().cloned().collect(),
+            created: true,
+        };
+        let rendered: serde_json::Value =
+            serde_json::from_slice(&render_attempt(&live, now).unwrap()).unwrap();
+
+        let schema_view = AttemptView {
+            id: attempt.id,
+            status: attempt.status,
+            sitting_id: attempt.sitting_id,
+            started_at: attempt.started_at,
+            deadline: attempt.deadline,
+            remaining_seconds: (attempt.deadline - now).num_seconds(),
+            questions: paper
+                .questions
+                .iter()
+                .map(|q| CandidateQuestion {
+                    position: q.position,
+                    kind: q.kind,
+                    stem: q.stem.clone(),
+                    options: q.options.clone(),
+                    points: q.points,
+                })
+                .collect(),
+            answers: answers
+                .iter()
+                .map(|(position, a)| AnswerView {
+                    position: *position,
+                    choice: a.choice.clone(),
+                    seq: a.seq,
+                })
+                .collect(),
+        };
+        assert_eq!(rendered, schema_view.to_json().unwrap());
+        assert!(
+            !rendered.to_string().contains("\"answer\""),
+            "no key in the view"
+        );
     }
 }

@@ -11,6 +11,7 @@ pub mod health;
 pub mod org;
 pub mod page;
 pub mod pages;
+pub mod rendered;
 pub mod security;
 pub mod sittings;
 pub mod users;

@@ -15,7 +15,7 @@ use crate::{
     domain::Role,
     error::{AppError, AppResult},
     live::{SaveResult, SessionInit, Snapshot, StoreUnavailable, StoredAnswer},
-    paper::{self, Paper},
+    paper::{self, Paper, PaperFace},
     registrations,
     sittings::{self, Sitting, SittingStatus},
 };
@@ -125,23 +125,20 @@ pub async fn prepare_papers(state: &AppState, sitting_id: i64) -> AppResult<usiz
     Ok(pending.len())
 }
 
-fn session_init(attempt: &Attempt, paper: &Paper) -> SessionInit {
+fn session_init(attempt: &Attempt, face: &PaperFace) -> SessionInit {
     SessionInit {
         attempt_id: attempt.id,
         user_id: attempt.user_id,
         deadline: attempt.deadline,
-        keys: paper
-            .questions
-            .iter()
-            .map(|q| q.options.iter().map(|o| o.key.as_str()).collect())
-            .collect(),
+        keys: face.option_keys.clone(),
     }
 }
 
 /// What a candidate gets back from start, resume or reload.
 pub struct LiveView {
     pub attempt: Attempt,
-    pub paper: Paper,
+    /// The candidate's questions, pre-rendered JSON (no key).
+    pub questions_json: String,
     pub answers: BTreeMap<u32, StoredAnswer>,
     pub created: bool,
 }
@@ -169,11 +166,11 @@ pub async fn start(state: &AppState, caller: &Caller, sitting_id: i64) -> AppRes
         ));
     }
     let course = courses::require(state, sitting.course_id).await?;
-    let paper = match store::paper(&state.db, registration.id).await? {
+    let face = match store::paper_face(&state.db, registration.id).await? {
         Some(p) => p,
         None => {
             prepare_papers(state, sitting_id).await?;
-            store::paper(&state.db, registration.id)
+            store::paper_face(&state.db, registration.id)
                 .await?
                 .ok_or_else(|| {
                     AppError::Internal(anyhow::anyhow!("paper for {} not drawn", registration.id))
@@ -189,7 +186,7 @@ pub async fn start(state: &AppState, caller: &Caller, sitting_id: i64) -> AppRes
         course_id: course.id,
         started_at: now,
         deadline,
-        max_score: paper.questions.iter().map(|q| q.points).sum(),
+        max_score: face.max_score,
     };
     let Some(attempt) = store::insert_attempt(&state.db, &new).await? else {
         // Another request of the same person started it a moment ago.
@@ -209,19 +206,19 @@ pub async fn start(state: &AppState, caller: &Caller, sitting_id: i64) -> AppRes
     };
     state
         .live
-        .open(&session_init(&attempt, &paper))
+        .open(&session_init(&attempt, &face))
         .await
         .map_err(store_down)?;
     Ok(LiveView {
         attempt,
-        paper,
+        questions_json: face.questions_json,
         answers: BTreeMap::new(),
         created: true,
     })
 }
 
 async fn resume(state: &AppState, attempt: Attempt) -> AppResult<LiveView> {
-    let paper = store::paper(&state.db, attempt.registration_id)
+    let face = store::paper_face(&state.db, attempt.registration_id)
         .await?
         .ok_or_else(|| {
             AppError::Internal(anyhow::anyhow!("attempt {} has no paper", attempt.id))
@@ -229,7 +226,7 @@ async fn resume(state: &AppState, attempt: Attempt) -> AppResult<LiveView> {
     let answers = if attempt.status == AttemptStatus::InProgress {
         state
             .live
-            .open(&session_init(&attempt, &paper))
+            .open(&session_init(&attempt, &face))
             .await
             .map_err(store_down)?;
         let snapshot = state.live.snapshot(attempt.id).await.map_err(store_down)?;
@@ -257,7 +254,7 @@ async fn resume(state: &AppState, attempt: Attempt) -> AppResult<LiveView> {
     };
     Ok(LiveView {
         attempt,
-        paper,
+        questions_json: face.questions_json,
         answers,
         created: false,
     })
@@ -310,12 +307,12 @@ pub async fn save_answer(
                 return Err(closed());
             }
             // Live session lost (e.g. Redis flushed): reopen it and try once more.
-            let paper = store::paper(&state.db, attempt.registration_id)
+            let face = store::paper_face(&state.db, attempt.registration_id)
                 .await?
                 .ok_or_else(closed)?;
             state
                 .live
-                .open(&session_init(&attempt, &paper))
+                .open(&session_init(&attempt, &face))
                 .await
                 .map_err(store_down)?;
             match state

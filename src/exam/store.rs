@@ -4,7 +4,12 @@ use super::{
     Attempt, AttemptStatus,
     grading::{Grade, QuestionResult},
 };
-use crate::{db::Db, error::AppError, paper::Paper, with_pool};
+use crate::{
+    db::Db,
+    error::AppError,
+    paper::{Paper, PaperFace},
+    with_pool,
+};
 use chrono::{DateTime, Utc};
 
 #[derive(sqlx::FromRow)]
@@ -62,6 +67,34 @@ pub async fn paper(db: &Db, registration_id: i64) -> Result<Option<Paper>, AppEr
     .transpose()
 }
 
+/// The face of a registration's paper (see `PaperFace`); rendered from the full paper for
+/// papers drawn before faces were kept.
+pub async fn paper_face(db: &Db, registration_id: i64) -> Result<Option<PaperFace>, AppError> {
+    type FaceRow = (Option<String>, Option<String>, Option<f64>, Option<String>);
+    let row: Option<FaceRow> = with_pool!(db, pool => {
+        sqlx::query_as(
+            "SELECT candidate_view, option_keys, max_score, \
+             CASE WHEN candidate_view IS NULL THEN content END FROM papers WHERE registration_id = $1",
+        )
+        .bind(registration_id)
+        .fetch_optional(pool)
+        .await?
+    });
+    Ok(match row {
+        None => None,
+        Some((Some(questions_json), Some(keys), Some(max_score), _)) => Some(PaperFace {
+            questions_json,
+            option_keys: keys.split(',').map(str::to_string).collect(),
+            max_score,
+        }),
+        Some((_, _, _, content)) => {
+            let paper: Paper = serde_json::from_str(content.as_deref().unwrap_or_default())
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("paper unreadable: {e}")))?;
+            Some(paper.face())
+        }
+    })
+}
+
 pub async fn insert_paper(
     db: &Db,
     registration_id: i64,
@@ -69,10 +102,15 @@ pub async fn insert_paper(
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     let content = serde_json::to_string(paper).expect("paper serialises");
+    let face = paper.face();
     with_pool!(db, pool => {
-        sqlx::query("INSERT INTO papers (registration_id, seed, content, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (registration_id) DO NOTHING")
-            .bind(registration_id).bind(paper.seed as i64).bind(content).bind(now)
-            .execute(pool).await.map(|r| r.rows_affected())
+        sqlx::query(
+            "INSERT INTO papers (registration_id, seed, content, created_at, candidate_view, option_keys, max_score) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (registration_id) DO NOTHING",
+        )
+        .bind(registration_id).bind(paper.seed as i64).bind(content).bind(now)
+        .bind(face.questions_json).bind(face.option_keys.join(",")).bind(face.max_score)
+        .execute(pool).await.map(|r| r.rows_affected())
     })?;
     Ok(())
 }
