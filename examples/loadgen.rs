@@ -102,6 +102,27 @@ type Shared = Arc<Mutex<Stats>>;
 /// First save sent, last save answered, saves sent: the save phase's throughput.
 type SaveWindow = Arc<Mutex<(Option<Instant>, Option<Instant>, u64)>>;
 
+/// What a candidate reads from its start reply: the attempt and each question's option keys.
+/// Typed, so 5,000 papers of ~40 KB are not each built as a JSON tree in the generator, which
+/// shares the machine with the server.
+#[derive(serde::Deserialize)]
+struct StartReply {
+    id: i64,
+    questions: Vec<QuestionFace>,
+}
+
+#[derive(serde::Deserialize)]
+struct QuestionFace {
+    position: u64,
+    kind: String,
+    options: Vec<OptionKey>,
+}
+
+#[derive(serde::Deserialize)]
+struct OptionKey {
+    key: String,
+}
+
 async fn call(
     client: &reqwest::Client,
     method: reqwest::Method,
@@ -109,6 +130,20 @@ async fn call(
     token: Option<&str>,
     body: Option<Value>,
 ) -> (u16, Value) {
+    let (status, bytes) = call_raw(client, method, url, token, body).await;
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+async fn call_raw(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Vec<u8>) {
     let mut req = client.request(method, url);
     if let Some(t) = token {
         req = req.bearer_auth(t);
@@ -119,13 +154,53 @@ async fn call(
     match req.send().await {
         Ok(resp) => {
             let status = resp.status().as_u16();
-            (status, resp.json::<Value>().await.unwrap_or(Value::Null))
+            (
+                status,
+                resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default(),
+            )
         }
         Err(e) => (
             0,
-            json!({"code": if e.is_timeout() { "timeout" } else { "connection" }}),
+            json!({"code": if e.is_timeout() { "timeout" } else { "connection" }})
+                .to_string()
+                .into_bytes(),
         ),
     }
+}
+
+/// The server's resident memory, sampled every 100 ms: (when, kB).
+type RssSamples = Arc<Mutex<Vec<(Instant, u64)>>>;
+
+/// Samples the server's VmRSS in the background, so the report can say which phase of the
+/// run holds the peak (VmHWM alone says only how high it went).
+fn sample_rss(pid: u32) -> RssSamples {
+    let samples: RssSamples = Arc::default();
+    let out = samples.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+                break;
+            };
+            let kb = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok());
+            if let Some(kb) = kb {
+                out.lock().unwrap().push((Instant::now(), kb));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    samples
+}
+
+/// The highest sample in [from, to), in MB.
+fn rss_peak_mb(samples: &[(Instant, u64)], from: Instant, to: Instant) -> Option<u64> {
+    samples
+        .iter()
+        .filter(|(t, _)| *t >= from && *t < to)
+        .map(|(_, kb)| kb / 1024)
+        .max()
 }
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {
@@ -166,6 +241,7 @@ async fn main() {
         .build()
         .unwrap();
     let stats: Shared = Arc::default();
+    let rss = a.server_pid.map(sample_rss);
 
     let (_, admin) = call(
         &client,
@@ -222,9 +298,12 @@ async fn main() {
     let login_secs = login_started.elapsed().as_secs_f64();
 
     eprintln!("start storm…");
+    let storm_started = Instant::now();
     let barrier = Arc::new(tokio::sync::Barrier::new(n));
     let storm_first: Arc<Mutex<Option<Instant>>> = Arc::default();
     let storm_last: Arc<Mutex<Option<Instant>>> = Arc::default();
+    // Starts answered so far: a save counts as "during the start storm" until all are.
+    let starts_done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let save_window: SaveWindow = Arc::default();
     // When each submitted attempt came back graded.
     let finished: Arc<Mutex<Vec<DateTime<Utc>>>> = Arc::default();
@@ -245,13 +324,14 @@ async fn main() {
             let start_at = Duration::from_micros(a.start_window_ms * 1000 * i as u64 / n as u64);
             let submit_window = a.submit_window_s;
             let finished = finished.clone();
+            let starts_done = starts_done.clone();
             tokio::spawn(async move {
                 let mut rng = Rng(0x5AFE_CE27 ^ i as u64);
                 barrier.wait().await;
                 tokio::time::sleep(start_at).await;
                 first.lock().unwrap().get_or_insert_with(Instant::now);
                 let t = Instant::now();
-                let (status, start) = call(
+                let (status, start) = call_raw(
                     &client,
                     reqwest::Method::POST,
                     format!("{base}/api/v1/sittings/{sitting}/attempts"),
@@ -261,26 +341,29 @@ async fn main() {
                 .await;
                 stats.lock().unwrap().record("start", t);
                 *last.lock().unwrap() = Some(Instant::now());
-                if status != 200 && status != 201 {
+                starts_done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let reply = serde_json::from_slice::<StartReply>(&start);
+                let (
+                    true,
+                    Ok(StartReply {
+                        id: attempt,
+                        questions,
+                    }),
+                ) = (status == 200 || status == 201, reply)
+                else {
+                    let error: Value = serde_json::from_slice(&start).unwrap_or(Value::Null);
                     stats
                         .lock()
                         .unwrap()
-                        .error("start", start["code"].as_str().unwrap_or("?"));
+                        .error("start", error["code"].as_str().unwrap_or("?"));
                     return None;
-                }
-                let attempt = start["id"].as_i64().unwrap();
-                let questions = start["questions"].as_array().unwrap().clone();
+                };
                 let mut acked: BTreeMap<u64, (Vec<String>, i64)> = BTreeMap::new();
                 let mut reload_mismatch = false;
                 let total = questions.len();
                 for (qi, q) in questions.iter().enumerate() {
-                    let position = q["position"].as_u64().unwrap();
-                    let keys: Vec<String> = q["options"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|o| o["key"].as_str().unwrap().to_string())
-                        .collect();
+                    let position = q.position;
+                    let keys: Vec<&str> = q.options.iter().map(|o| o.key.as_str()).collect();
                     let changes = if rng.unit() < change_share { 2 } else { 1 };
                     for seq in 1..=changes * passes {
                         if think > 0 {
@@ -289,15 +372,16 @@ async fn main() {
                             ))
                             .await;
                         }
-                        let mut choice =
-                            vec![keys[(rng.next() % keys.len() as u64) as usize].clone()];
-                        if q["kind"] == "multiple" {
-                            let other = keys[(rng.next() % keys.len() as u64) as usize].clone();
+                        let mut choice = vec![keys[(rng.next() % keys.len() as u64) as usize]];
+                        if q.kind == "multiple" {
+                            let other = keys[(rng.next() % keys.len() as u64) as usize];
                             if !choice.contains(&other) {
                                 choice.push(other);
                             }
                         }
                         for attempt_no in 0..4 {
+                            let in_storm =
+                                starts_done.load(std::sync::atomic::Ordering::Relaxed) < n;
                             let t = Instant::now();
                             let (status, body) = call(
                                 &client,
@@ -310,6 +394,14 @@ async fn main() {
                             {
                                 let mut s = stats.lock().unwrap();
                                 s.record("save", t);
+                                s.record(
+                                    if in_storm {
+                                        "save, during the start storm"
+                                    } else {
+                                        "save, after it"
+                                    },
+                                    t,
+                                );
                                 let mut w = window.lock().unwrap();
                                 w.0.get_or_insert(t);
                                 w.1 = Some(Instant::now());
@@ -514,7 +606,15 @@ async fn main() {
         a.think_ms
     ));
     report.push_str("| call | count | p50 ms | p95 ms | p99 ms | max ms |\n| --- | --- | --- | --- | --- | --- |\n");
-    for what in ["login", "start", "save", "reload", "submit"] {
+    for what in [
+        "login",
+        "start",
+        "save",
+        "save, during the start storm",
+        "save, after it",
+        "reload",
+        "submit",
+    ] {
         let mut v = stats.latencies.get(what).cloned().unwrap_or_default();
         v.sort_unstable();
         report.push_str(&format!(
@@ -543,6 +643,36 @@ async fn main() {
         graded_after.max(0.0),
         if stats.errors.is_empty() { "none".to_string() } else { format!("{:?}", stats.errors) },
     ));
+    if let Some(samples) = &rss {
+        let samples = samples.lock().unwrap();
+        let now = Instant::now();
+        // The deadline storm begins with the submit window (or at the deadline without one).
+        let to_deadline = (deadline - Utc::now()).to_std().unwrap_or_default();
+        let since_deadline = (Utc::now() - deadline).to_std().unwrap_or_default();
+        let deadline_at = (now + to_deadline)
+            .checked_sub(since_deadline)
+            .unwrap_or(now);
+        let window = Duration::from_secs_f64(a.submit_window_s.unwrap_or(0.0));
+        let deadline_storm = deadline_at.checked_sub(window).unwrap_or(deadline_at);
+        let storm_ended = storm_last.lock().unwrap().unwrap_or(storm_started);
+        let phases = [
+            ("logins", login_started, storm_started),
+            ("start storm", storm_started, storm_ended),
+            ("answering", storm_ended, deadline_storm),
+            ("deadline storm and grading", deadline_storm, now),
+        ];
+        let shown: Vec<String> = phases
+            .iter()
+            .map(|(name, from, to)| match rss_peak_mb(&samples, *from, *to) {
+                Some(mb) => format!("{name} {mb} MB"),
+                None => format!("{name} -"),
+            })
+            .collect();
+        report.push_str(&format!(
+            "- server memory (highest VmRSS sampled) by phase: {}\n",
+            shown.join(", ")
+        ));
+    }
     if let Some(pid) = a.server_pid
         && let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status"))
     {

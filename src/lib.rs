@@ -13,6 +13,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod exam;
+pub mod http_server;
 pub mod live;
 pub mod loadtest;
 pub mod mail;
@@ -44,6 +45,8 @@ pub struct AppState {
     pub verify_limiter: Arc<ratelimit::RateLimiter>,
     /// Token → caller for a few seconds, so a save does not query the database to authenticate.
     pub callers: Arc<auth::cache::CallerCache>,
+    /// Grades worked out at once by this instance (`exam::GRADES_AT_ONCE`).
+    pub graders: Arc<tokio::sync::Semaphore>,
 }
 
 /// The font every PDF embeds (a subset per document): Noto Sans CJK SC, SIL OFL 1.1,

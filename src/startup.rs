@@ -1,10 +1,6 @@
 //! Builds the application from configuration and runs it until SIGTERM or Ctrl-C.
 
 use crate::{AppState, api, config::Config, db::Db, demo, live::LiveStore, pii::Vault};
-use poem::{
-    Server,
-    listener::{Acceptor, Listener, TcpListener},
-};
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 /// Connects the database (migrating it) and the live-session store.
@@ -24,6 +20,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     ));
     let callers = Arc::new(crate::auth::cache::CallerCache::new(config.auth_cache));
     Ok(AppState {
+        graders: Arc::new(tokio::sync::Semaphore::new(crate::exam::GRADES_AT_ONCE)),
         verify_limiter,
         callers,
         config: Arc::new(config),
@@ -38,7 +35,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
 pub struct Application {
     pub state: AppState,
     pub addr: SocketAddr,
-    acceptor: poem::listener::TcpAcceptor,
+    listener: tokio::net::TcpListener,
 }
 
 impl Application {
@@ -53,19 +50,16 @@ impl Application {
         if state.config.demo_data {
             demo::seed_if_empty(&state).await?;
         }
-        let acceptor = TcpListener::bind(bind)
-            .into_acceptor()
+        let listener = tokio::net::TcpListener::bind(bind)
             .await
             .map_err(|e| anyhow::anyhow!("BIND: cannot listen on {bind}: {e}"))?;
-        let addr = acceptor
+        let addr = listener
             .local_addr()
-            .first()
-            .and_then(|a| a.as_socket_addr().copied())
-            .ok_or_else(|| anyhow::anyhow!("BIND: no local address"))?;
+            .map_err(|e| anyhow::anyhow!("BIND: no local address: {e}"))?;
         Ok(Self {
             state,
             addr,
-            acceptor,
+            listener,
         })
     }
 
@@ -104,9 +98,8 @@ impl Application {
             live_store = self.state.live.kind(),
             "SafeCert is serving; API docs at /api/docs"
         );
-        let result = Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(10)))
-            .await;
+        let result =
+            crate::http_server::serve(self.listener, app, shutdown, Duration::from_secs(10)).await;
         let _ = stop_worker.send(true);
         let _ = worker.await;
         let _ = sweeper.await;

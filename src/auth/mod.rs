@@ -121,11 +121,10 @@ pub async fn authenticate(state: &AppState, bearer: &str) -> AppResult<Caller> {
     let holder = store::token_holder(&state.db, &digest, now)
         .await?
         .ok_or(AppError::Unauthenticated)?;
-    let roles = accounts::store::roles(&state.db, holder.id).await?;
     let caller = Caller {
         user_id: holder.id,
         name: holder.name,
-        roles,
+        roles: holder.roles,
         enterprise_id: holder.enterprise_id,
         token_digest: digest,
     };

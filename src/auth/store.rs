@@ -1,6 +1,6 @@
 //! SQL for tokens and login counters.
 
-use crate::{db::Db, with_pool};
+use crate::{db::Db, domain::Role, with_pool};
 use chrono::{DateTime, Utc};
 
 #[derive(sqlx::FromRow)]
@@ -11,12 +11,12 @@ pub struct Credentials {
     pub locked_until: Option<DateTime<Utc>>,
 }
 
-#[derive(sqlx::FromRow)]
 pub struct TokenHolder {
     pub id: i64,
     pub name: String,
     pub enterprise_id: Option<i64>,
     pub expires_at: DateTime<Utc>,
+    pub roles: Vec<Role>,
 }
 
 pub async fn credentials_by_phone(
@@ -104,21 +104,41 @@ pub async fn insert_token(
     Ok(())
 }
 
+/// The person a token stands for, with their roles, in one query (a row per role): every
+/// request whose caller is not cached waits for it.
 pub async fn token_holder(
     db: &Db,
     digest: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<TokenHolder>, sqlx::Error> {
-    with_pool!(db, pool => {
+    type HolderRow = (i64, String, Option<i64>, DateTime<Utc>, Option<String>);
+    let rows: Vec<HolderRow> = with_pool!(db, pool => {
         sqlx::query_as(
-            "SELECT u.id, u.name, u.enterprise_id, t.expires_at FROM auth_tokens t JOIN users u ON u.id = t.user_id \
+            "SELECT u.id, u.name, u.enterprise_id, t.expires_at, r.role FROM auth_tokens t \
+             JOIN users u ON u.id = t.user_id LEFT JOIN user_roles r ON r.user_id = u.id \
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2",
         )
         .bind(digest)
         .bind(now)
-        .fetch_optional(pool)
-        .await
-    })
+        .fetch_all(pool)
+        .await?
+    });
+    let mut roles: Vec<Role> = rows
+        .iter()
+        .filter_map(|r| r.4.as_deref().and_then(Role::parse))
+        .collect();
+    roles.sort();
+    roles.dedup();
+    Ok(rows
+        .into_iter()
+        .next()
+        .map(|(id, name, enterprise_id, expires_at, _)| TokenHolder {
+            id,
+            name,
+            enterprise_id,
+            expires_at,
+            roles,
+        }))
 }
 
 pub async fn revoke_token(db: &Db, digest: &str, now: DateTime<Utc>) -> Result<(), sqlx::Error> {

@@ -14,7 +14,11 @@ use std::{str::FromStr, time::Duration};
 
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    Sqlite {
+        pool: SqlitePool,
+        /// One connection for the exam's hot writes (see [`with_writer!`]).
+        writer: SqlitePool,
+    },
     Postgres(PgPool),
 }
 
@@ -24,7 +28,23 @@ pub enum Db {
 macro_rules! with_pool {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
-            $crate::db::Db::Sqlite($pool) => $body,
+            $crate::db::Db::Sqlite { pool: $pool, .. } => $body,
+            $crate::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Like [`with_pool!`], for the writes of a running exam (starting attempts, journalling
+/// answers, grading). SQLite lets one connection write at a time, and a connection that finds
+/// the lock taken sleeps in its busy handler for 1 to 100 ms before trying again: in a start
+/// storm, pooled writers racing for the lock left the CPU idle while starts waited seconds
+/// (bench/README.md). On SQLite these writes queue in order for a single connection instead;
+/// PostgreSQL takes them on its pool as usual.
+#[macro_export]
+macro_rules! with_writer {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite { writer: $pool, .. } => $body,
             $crate::db::Db::Postgres($pool) => $body,
         }
     };
@@ -50,9 +70,14 @@ impl Db {
                 let pool = SqlitePoolOptions::new()
                     .max_connections(config.max_db_connections.max(2))
                     .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options.clone())
+                    .await?;
+                let writer = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
                     .await?;
-                Ok(Db::Sqlite(pool))
+                Ok(Db::Sqlite { pool, writer })
             }
             DatabaseKind::Postgres => {
                 let pool = PgPoolOptions::new()
@@ -67,7 +92,7 @@ impl Db {
 
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match self {
-            Db::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await?,
+            Db::Sqlite { pool, .. } => sqlx::migrate!("migrations/sqlite").run(pool).await?,
             Db::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
         }
         Ok(())
@@ -79,7 +104,13 @@ impl Db {
     }
 
     pub async fn close(&self) {
-        with_pool!(self, pool => pool.close().await)
+        match self {
+            Db::Sqlite { pool, writer } => {
+                pool.close().await;
+                writer.close().await;
+            }
+            Db::Postgres(pool) => pool.close().await,
+        }
     }
 }
 

@@ -15,11 +15,11 @@ use crate::{
     domain::Role,
     error::{AppError, AppResult},
     live::{SaveResult, SessionInit, Snapshot, StoreUnavailable, StoredAnswer},
-    paper::{self, Paper, PaperFace},
+    paper::{self, Paper},
     registrations,
     sittings::{self, Sitting, SittingStatus},
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use grading::{QuestionResult, Subtotal};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -81,6 +81,11 @@ pub struct Attempt {
 /// How long a grader's claim on a session holds before another grader may take over.
 const CLAIM_LEASE_SECS: i64 = 30;
 
+/// Grades worked out at once per instance. A deadline storm brings thousands of submits
+/// within seconds; each grade reads and parses the whole paper with its key, so the rest wait
+/// here, holding only their answers, instead of all holding a paper at the same time.
+pub const GRADES_AT_ONCE: usize = 8;
+
 fn store_down(e: StoreUnavailable) -> AppError {
     tracing::warn!(error = %e, "live store unavailable");
     AppError::Unavailable {
@@ -125,12 +130,14 @@ pub async fn prepare_papers(state: &AppState, sitting_id: i64) -> AppResult<usiz
     Ok(pending.len())
 }
 
-fn session_init(attempt: &Attempt, face: &PaperFace) -> SessionInit {
+/// `fresh`: the attempt was created just now, so nothing can be journalled for it yet.
+fn session_init(attempt: &Attempt, keys: &[String], fresh: bool) -> SessionInit {
     SessionInit {
         attempt_id: attempt.id,
         user_id: attempt.user_id,
         deadline: attempt.deadline,
-        keys: face.option_keys.clone(),
+        keys: keys.to_vec(),
+        fresh,
     }
 }
 
@@ -143,54 +150,57 @@ pub struct LiveView {
     pub created: bool,
 }
 
-/// Starts the caller's attempt in a sitting, or resumes it.
+/// Starts the caller's attempt in a sitting, or resumes it. One read decides (see
+/// `store::start_context`) and one transaction writes the attempt.
 pub async fn start(state: &AppState, caller: &Caller, sitting_id: i64) -> AppResult<LiveView> {
-    let sitting = sittings::require(state, sitting_id).await?;
-    let registration =
-        registrations::store::for_user_in_sitting(&state.db, sitting_id, caller.user_id)
+    let ctx = store::start_context(&state.db, sitting_id, caller.user_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("sitting_not_found", "no such sitting"))?;
+    let Some((registration_id, true)) = ctx.registration else {
+        return Err(AppError::Forbidden {
+            code: "not_registered",
+            message: "you have no booking in this sitting".into(),
+        });
+    };
+    if ctx.attempt_exists {
+        let attempt = store::attempt_for_registration(&state.db, registration_id)
             .await?
-            .filter(|r| r.booked)
-            .ok_or_else(|| AppError::Forbidden {
-                code: "not_registered",
-                message: "you have no booking in this sitting".into(),
-            })?;
-    if let Some(attempt) = store::attempt_for_registration(&state.db, registration.id).await? {
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("attempt vanished")))?;
         return resume(state, attempt).await;
     }
-    let now = Utc::now();
-    if sitting.status(now) != SittingStatus::Open {
+    // Microseconds, as PostgreSQL stores them: a reload shows the start time the start did.
+    let now = Utc::now().trunc_subsecs(6);
+    if SittingStatus::at(ctx.starts_at, ctx.ends_at, ctx.cancelled_at, now) != SittingStatus::Open {
         return Err(AppError::conflict(
             "sitting_not_open",
             None,
             "the exam window is not open: start between the sitting's starts_at and ends_at",
         ));
     }
-    let course = courses::require(state, sitting.course_id).await?;
-    let face = match store::paper_face(&state.db, registration.id).await? {
-        Some(p) => p,
+    let face = match ctx.face {
+        Some(face) => face,
         None => {
             prepare_papers(state, sitting_id).await?;
-            store::paper_face(&state.db, registration.id)
+            store::paper_face(&state.db, registration_id)
                 .await?
                 .ok_or_else(|| {
-                    AppError::Internal(anyhow::anyhow!("paper for {} not drawn", registration.id))
+                    AppError::Internal(anyhow::anyhow!("paper for {registration_id} not drawn"))
                 })?
         }
     };
-    let deadline =
-        (now + chrono::Duration::minutes(course.time_limit_minutes)).min(sitting.ends_at);
+    let deadline = (now + chrono::Duration::minutes(ctx.time_limit_minutes)).min(ctx.ends_at);
     let new = store::NewAttempt {
-        registration_id: registration.id,
+        registration_id,
         sitting_id,
         user_id: caller.user_id,
-        course_id: course.id,
+        course_id: ctx.course_id,
         started_at: now,
         deadline,
         max_score: face.max_score,
     };
     let Some(attempt) = store::insert_attempt(&state.db, &new).await? else {
         // Another request of the same person started it a moment ago.
-        let attempt = store::attempt_for_registration(&state.db, registration.id)
+        let attempt = store::attempt_for_registration(&state.db, registration_id)
             .await?
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("attempt vanished")))?;
         store::add_event(
@@ -206,7 +216,7 @@ pub async fn start(state: &AppState, caller: &Caller, sitting_id: i64) -> AppRes
     };
     state
         .live
-        .open(&session_init(&attempt, &face))
+        .open(&session_init(&attempt, &face.option_keys, true))
         .await
         .map_err(store_down)?;
     Ok(LiveView {
@@ -226,7 +236,7 @@ async fn resume(state: &AppState, attempt: Attempt) -> AppResult<LiveView> {
     let answers = if attempt.status == AttemptStatus::InProgress {
         state
             .live
-            .open(&session_init(&attempt, &face))
+            .open(&session_init(&attempt, &face.option_keys, false))
             .await
             .map_err(store_down)?;
         let snapshot = state.live.snapshot(attempt.id).await.map_err(store_down)?;
@@ -307,12 +317,12 @@ pub async fn save_answer(
                 return Err(closed());
             }
             // Live session lost (e.g. Redis flushed): reopen it and try once more.
-            let face = store::paper_face(&state.db, attempt.registration_id)
+            let keys = store::option_keys(&state.db, attempt.registration_id)
                 .await?
                 .ok_or_else(closed)?;
             state
                 .live
-                .open(&session_init(&attempt, &face))
+                .open(&session_init(&attempt, &keys, false))
                 .await
                 .map_err(store_down)?;
             match state
@@ -356,6 +366,20 @@ pub async fn grade(
     let attempt = store::attempt(&state.db, id)
         .await?
         .ok_or_else(|| AppError::not_found("attempt_not_found", "no such attempt"))?;
+    grade_attempt(state, attempt, finished_at, terminate).await
+}
+
+/// `grade` for an attempt the caller has just read.
+async fn grade_attempt(
+    state: &AppState,
+    attempt: Attempt,
+    finished_at: DateTime<Utc>,
+    terminate: Option<&str>,
+) -> AppResult<Attempt> {
+    let id = attempt.id;
+    // As stored (PostgreSQL keeps microseconds), so the attempt returned below is the one
+    // every later read gets.
+    let finished_at = finished_at.trunc_subsecs(6);
     if attempt.status != AttemptStatus::InProgress {
         return Ok(attempt);
     }
@@ -384,6 +408,11 @@ pub async fn grade(
             });
         }
     };
+    let _grader = state
+        .graders
+        .acquire()
+        .await
+        .expect("the graders are never closed");
     let paper = store::paper(&state.db, attempt.registration_id)
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("attempt {id} has no paper")))?;
@@ -395,29 +424,43 @@ pub async fn grade(
         AttemptStatus::Graded
     };
     let won = store::finish(&state.db, id, status, &result, finished_at, terminate).await?;
-    if won {
-        tracing::info!(
-            attempt_id = id,
-            score = result.score,
-            passed = result.passed,
-            status = status.as_str(),
-            "attempt finished"
-        );
-        if let Err(e) = state.live.remove(id).await {
-            // The session expires by itself; grading already holds every answer.
-            tracing::warn!(attempt_id = id, error = %e, "live session not removed");
-        }
-        if result.passed
-            && status == AttemptStatus::Graded
-            && let Err(e) = crate::certificates::issue_if_earned(state, id).await
-        {
-            // The grade stands; issuance is retried when the result or practical is recorded again.
-            tracing::error!(attempt_id = id, error = %e, "certificate not issued");
-        }
+    if !won {
+        // Another grader finished it first: theirs is the result.
+        return store::attempt(&state.db, id)
+            .await?
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("attempt vanished")));
     }
-    store::attempt(&state.db, id)
-        .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("attempt vanished")))
+    tracing::info!(
+        attempt_id = id,
+        score = result.score,
+        passed = result.passed,
+        status = status.as_str(),
+        "attempt finished"
+    );
+    if let Err(e) = state.live.remove(id).await {
+        // The session expires by itself; grading already holds every answer.
+        tracing::warn!(attempt_id = id, error = %e, "live session not removed");
+    }
+    if result.passed
+        && status == AttemptStatus::Graded
+        && let Err(e) = crate::certificates::issue_if_earned(state, id).await
+    {
+        // The grade stands; issuance is retried when the result or practical is recorded again.
+        tracing::error!(attempt_id = id, error = %e, "certificate not issued");
+    }
+    // What `store::finish` wrote, without reading it back.
+    Ok(Attempt {
+        status,
+        finished_at: Some(finished_at),
+        score: Some(result.score),
+        passed: Some(result.passed && status == AttemptStatus::Graded),
+        summary: Some(Summary {
+            sections: result.sections,
+            tags: result.tags,
+        }),
+        terminated_reason: terminate.map(str::to_string),
+        ..attempt
+    })
 }
 
 /// The candidate's submit: merges the answers the page kept while offline (by `seq`, only
@@ -461,7 +504,7 @@ pub async fn submit(
         }
     }
     let finished_at = now.min(attempt.deadline);
-    grade(state, id, finished_at, None).await
+    grade_attempt(state, attempt, finished_at, None).await
 }
 
 /// Who may see an attempt's result and how much.

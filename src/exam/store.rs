@@ -8,7 +8,7 @@ use crate::{
     db::Db,
     error::AppError,
     paper::{Paper, PaperFace},
-    with_pool,
+    with_pool, with_writer,
 };
 use chrono::{DateTime, Utc};
 
@@ -60,17 +60,12 @@ pub async fn paper(db: &Db, registration_id: i64) -> Result<Option<Paper>, AppEr
     let text: Option<String> = with_pool!(db, pool => {
         sqlx::query_scalar("SELECT content FROM papers WHERE registration_id = $1").bind(registration_id).fetch_optional(pool).await?
     });
-    text.map(|t| {
-        serde_json::from_str(&t)
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("paper unreadable: {e}")))
-    })
-    .transpose()
+    text.map(|t| parse_paper(Some(&t))).transpose()
 }
 
 /// The face of a registration's paper (see `PaperFace`); rendered from the full paper for
 /// papers drawn before faces were kept.
 pub async fn paper_face(db: &Db, registration_id: i64) -> Result<Option<PaperFace>, AppError> {
-    type FaceRow = (Option<String>, Option<String>, Option<f64>, Option<String>);
     let row: Option<FaceRow> = with_pool!(db, pool => {
         sqlx::query_as(
             "SELECT candidate_view, option_keys, max_score, \
@@ -80,19 +75,126 @@ pub async fn paper_face(db: &Db, registration_id: i64) -> Result<Option<PaperFac
         .fetch_optional(pool)
         .await?
     });
+    row.map(face_from_row).transpose()
+}
+
+/// The option keys of a registration's paper, per position: all a live session needs.
+pub async fn option_keys(db: &Db, registration_id: i64) -> Result<Option<Vec<String>>, AppError> {
+    let row: Option<(Option<String>, Option<String>)> = with_pool!(db, pool => {
+        sqlx::query_as(
+            "SELECT option_keys, CASE WHEN option_keys IS NULL THEN content END FROM papers WHERE registration_id = $1",
+        )
+        .bind(registration_id)
+        .fetch_optional(pool)
+        .await?
+    });
     Ok(match row {
         None => None,
-        Some((Some(questions_json), Some(keys), Some(max_score), _)) => Some(PaperFace {
-            questions_json,
-            option_keys: keys.split(',').map(str::to_string).collect(),
-            max_score,
-        }),
-        Some((_, _, _, content)) => {
-            let paper: Paper = serde_json::from_str(content.as_deref().unwrap_or_default())
-                .map_err(|e| AppError::Internal(anyhow::anyhow!("paper unreadable: {e}")))?;
-            Some(paper.face())
-        }
+        Some((Some(keys), _)) => Some(split_keys(&keys)),
+        Some((None, content)) => Some(parse_paper(content.as_deref())?.face().option_keys),
     })
+}
+
+/// candidate_view, option_keys, max_score, and the full paper only where no face was kept.
+type FaceRow = (Option<String>, Option<String>, Option<f64>, Option<String>);
+
+fn face_from_row(row: FaceRow) -> Result<PaperFace, AppError> {
+    Ok(match row {
+        (Some(questions_json), Some(keys), Some(max_score), _) => PaperFace {
+            questions_json,
+            option_keys: split_keys(&keys),
+            max_score,
+        },
+        (_, _, _, content) => parse_paper(content.as_deref())?.face(),
+    })
+}
+
+fn split_keys(keys: &str) -> Vec<String> {
+    keys.split(',').map(str::to_string).collect()
+}
+
+fn parse_paper(content: Option<&str>) -> Result<Paper, AppError> {
+    serde_json::from_str(content.unwrap_or_default())
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("paper unreadable: {e}")))
+}
+
+/// Everything a start decides on, read in one query: the sitting's window and course, the
+/// caller's booking, whether an attempt exists, and the paper's face (when no attempt does).
+/// A start storm runs thousands of these in seconds; six queries each were most of its work.
+pub struct StartContext {
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub course_id: i64,
+    pub time_limit_minutes: i64,
+    /// The caller's registration in the sitting: (id, booked).
+    pub registration: Option<(i64, bool)>,
+    pub attempt_exists: bool,
+    pub face: Option<PaperFace>,
+}
+
+#[derive(sqlx::FromRow)]
+struct StartRow {
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    cancelled_at: Option<DateTime<Utc>>,
+    course_id: i64,
+    time_limit_minutes: i64,
+    registration_id: Option<i64>,
+    registration_status: Option<String>,
+    attempt_id: Option<i64>,
+    paper_id: Option<i64>,
+    candidate_view: Option<String>,
+    option_keys: Option<String>,
+    paper_max_score: Option<f64>,
+    content: Option<String>,
+}
+
+/// None when the sitting does not exist.
+pub async fn start_context(
+    db: &Db,
+    sitting_id: i64,
+    user_id: i64,
+) -> Result<Option<StartContext>, AppError> {
+    let row: Option<StartRow> = with_pool!(db, pool => {
+        sqlx::query_as(
+            "SELECT s.starts_at, s.ends_at, s.cancelled_at, s.course_id, c.time_limit_minutes, \
+             r.id AS registration_id, r.status AS registration_status, a.id AS attempt_id, \
+             p.registration_id AS paper_id, p.candidate_view, p.option_keys, p.max_score AS paper_max_score, \
+             CASE WHEN p.candidate_view IS NULL THEN p.content END AS content \
+             FROM sittings s JOIN courses c ON c.id = s.course_id \
+             LEFT JOIN registrations r ON r.sitting_id = s.id AND r.user_id = $2 \
+             LEFT JOIN attempts a ON a.registration_id = r.id \
+             LEFT JOIN papers p ON p.registration_id = r.id AND a.id IS NULL \
+             WHERE s.id = $1",
+        )
+        .bind(sitting_id)
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await?
+    });
+    let Some(r) = row else { return Ok(None) };
+    let face = match r.paper_id {
+        Some(_) => Some(face_from_row((
+            r.candidate_view,
+            r.option_keys,
+            r.paper_max_score,
+            r.content,
+        ))?),
+        None => None,
+    };
+    Ok(Some(StartContext {
+        starts_at: r.starts_at,
+        ends_at: r.ends_at,
+        cancelled_at: r.cancelled_at,
+        course_id: r.course_id,
+        time_limit_minutes: r.time_limit_minutes,
+        registration: r
+            .registration_id
+            .map(|id| (id, r.registration_status.as_deref() == Some("booked"))),
+        attempt_exists: r.attempt_id.is_some(),
+        face,
+    }))
 }
 
 pub async fn insert_paper(
@@ -169,7 +271,7 @@ pub struct NewAttempt {
 /// Inserts an attempt and its `started` event in one transaction (one write, not two, in
 /// a start storm); None when one exists for the registration already (a racing start).
 pub async fn insert_attempt(db: &Db, a: &NewAttempt) -> Result<Option<Attempt>, sqlx::Error> {
-    let id: Option<i64> = with_pool!(db, pool => {
+    let id: Option<i64> = with_writer!(db, pool => {
         let mut tx = pool.begin().await?;
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO attempts (registration_id, sitting_id, user_id, course_id, status, started_at, deadline, max_score) \
@@ -215,7 +317,7 @@ pub async fn finish(
     reason: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
     let summary = serde_json::json!({"sections": grade.sections, "tags": grade.tags}).to_string();
-    with_pool!(db, pool => {
+    with_writer!(db, pool => {
         let mut tx = pool.begin().await?;
         let won = sqlx::query(
             "UPDATE attempts SET status = $2, finished_at = $3, score = $4, passed = $5, sections = $6, terminated_reason = $7 \
@@ -330,7 +432,7 @@ pub async fn add_event(
     actor: Option<i64>,
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    with_pool!(db, pool => {
+    with_writer!(db, pool => {
         sqlx::query("INSERT INTO attempt_events (attempt_id, kind, detail, actor_id, at) VALUES ($1, $2, $3, $4, $5)")
             .bind(attempt_id).bind(kind).bind(detail).bind(actor).bind(at).execute(pool).await.map(|r| r.rows_affected())
     })?;

@@ -4,7 +4,7 @@
 //! instances need Redis.
 
 use super::{SaveResult, SessionInit, Snapshot, StoreUnavailable, StoredAnswer, encode_choice};
-use crate::{db::Db, with_pool};
+use crate::{db::Db, with_pool, with_writer};
 use chrono::{DateTime, Utc};
 use std::{
     collections::{BTreeMap, HashMap},
@@ -181,7 +181,7 @@ async fn commit_batch(db: &Db, batch: &[JournalWrite]) -> Result<(), sqlx::Error
         }
     }
     let rows: Vec<&JournalWrite> = newest.into_values().collect();
-    with_pool!(db, pool => {
+    with_writer!(db, pool => {
         let mut tx = pool.begin().await?;
         let mut upsert =
             sqlx::QueryBuilder::new("INSERT INTO live_answers (attempt_id, position, choice, seq, saved_at) ");
@@ -224,25 +224,28 @@ impl LocalStore {
 
     /// Rebuilds a session from the database (after a restart).
     async fn load(&self, attempt_id: i64) -> Result<Option<Session>, StoreUnavailable> {
-        let row: Option<(i64, String, DateTime<Utc>, String)> = with_pool!(&self.db, pool => {
+        let row: Option<(i64, String, DateTime<Utc>, i64)> = with_pool!(&self.db, pool => {
             sqlx::query_as(
-                "SELECT a.user_id, a.status, a.deadline, p.content FROM attempts a \
-                 JOIN papers p ON p.registration_id = a.registration_id WHERE a.id = $1",
+                "SELECT user_id, status, deadline, registration_id FROM attempts WHERE id = $1",
             )
             .bind(attempt_id)
             .fetch_optional(pool)
             .await
             .map_err(unavailable)?
         });
-        let Some((user_id, status, deadline, paper)) = row else {
+        let Some((user_id, status, deadline, registration_id)) = row else {
             return Ok(None);
         };
         if status != "in_progress" {
             return Ok(None);
         }
-        let paper: crate::paper::Paper = serde_json::from_str(&paper)
-            .map_err(|e| StoreUnavailable(format!("paper unreadable: {e}")))?;
-        let mut session = Session::new(user_id, deadline, &paper.face().option_keys);
+        let Some(keys) = crate::exam::store::option_keys(&self.db, registration_id)
+            .await
+            .map_err(|e| StoreUnavailable(e.to_string()))?
+        else {
+            return Ok(None);
+        };
+        let mut session = Session::new(user_id, deadline, &keys);
         session.restore(self.journalled(attempt_id).await?);
         Ok(Some(session))
     }
@@ -281,7 +284,9 @@ impl LocalStore {
         if guard.is_none() {
             // The opener knows the paper; only answers journalled before a restart are read.
             let mut session = Session::new(init.user_id, init.deadline, &init.keys);
-            session.restore(self.journalled(init.attempt_id).await?);
+            if !init.fresh {
+                session.restore(self.journalled(init.attempt_id).await?);
+            }
             *guard = Some(session);
         }
         Ok(())

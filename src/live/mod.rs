@@ -41,6 +41,9 @@ pub struct SessionInit {
     pub deadline: DateTime<Utc>,
     /// For position p (1-based) at index p-1: the option keys it accepts, e.g. "ABCD".
     pub keys: Vec<String>,
+    /// The attempt was created just now: nothing was journalled for it before a restart, so
+    /// there is nothing to read back.
+    pub fresh: bool,
 }
 
 /// A live session as read.

@@ -29,6 +29,26 @@ pub enum SittingStatus {
     Cancelled,
 }
 
+impl SittingStatus {
+    /// Where `now` falls for a sitting with this window.
+    pub fn at(
+        starts_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+        cancelled_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        if cancelled_at.is_some() {
+            SittingStatus::Cancelled
+        } else if now < starts_at {
+            SittingStatus::Scheduled
+        } else if now < ends_at {
+            SittingStatus::Open
+        } else {
+            SittingStatus::Closed
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, poem_openapi::Enum)]
 #[serde(rename_all = "snake_case")]
 #[oai(rename_all = "snake_case")]
@@ -98,15 +118,7 @@ pub struct Sitting {
 
 impl Sitting {
     pub fn status(&self, now: DateTime<Utc>) -> SittingStatus {
-        if self.cancelled_at.is_some() {
-            SittingStatus::Cancelled
-        } else if now < self.starts_at {
-            SittingStatus::Scheduled
-        } else if now < self.ends_at {
-            SittingStatus::Open
-        } else {
-            SittingStatus::Closed
-        }
+        SittingStatus::at(self.starts_at, self.ends_at, self.cancelled_at, now)
     }
 
     pub fn seats_left(&self) -> i64 {
