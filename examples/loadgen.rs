@@ -177,10 +177,8 @@ fn sample_rss(pid: u32) -> RssSamples {
     let samples: RssSamples = Arc::default();
     let out = samples.clone();
     tokio::spawn(async move {
-        loop {
-            let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
-                break;
-            };
+        // Until the server is gone.
+        while let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
             let kb = status
                 .lines()
                 .find_map(|l| l.strip_prefix("VmRSS:"))

@@ -15,9 +15,14 @@ use redis::{
 };
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
+/// Multiplexed connections per instance (see `RedisStore::conns`).
+const REDIS_CONNECTIONS: usize = 4;
+
 #[derive(Clone)]
 pub struct RedisStore {
-    conn: ConnectionManager,
+    /// A few multiplexed connections; an attempt always uses the same one, so its commands
+    /// stay in order, and one slow reply holds up only the attempts behind it on that one.
+    conns: Arc<[ConnectionManager]>,
     prefix: String,
     scripts: Arc<Scripts>,
 }
@@ -128,12 +133,17 @@ impl RedisStore {
             .set_connection_timeout(Some(Duration::from_secs(2)))
             .set_response_timeout(Some(Duration::from_secs(2)))
             .set_number_of_retries(1);
-        let conn = client
-            .get_connection_manager_with_config(config)
-            .await
-            .map_err(|e| anyhow::anyhow!("REDIS_URL: cannot connect: {e}"))?;
+        let mut conns = Vec::with_capacity(REDIS_CONNECTIONS);
+        for _ in 0..REDIS_CONNECTIONS {
+            conns.push(
+                client
+                    .get_connection_manager_with_config(config.clone())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("REDIS_URL: cannot connect: {e}"))?,
+            );
+        }
         Ok(Self {
-            conn,
+            conns: conns.into(),
             prefix: prefix.to_string(),
             scripts: Arc::new(Scripts {
                 open: Script::new(OPEN),
@@ -144,12 +154,16 @@ impl RedisStore {
         })
     }
 
+    fn conn(&self, attempt_id: i64) -> ConnectionManager {
+        self.conns[attempt_id.rem_euclid(self.conns.len() as i64) as usize].clone()
+    }
+
     fn key(&self, attempt_id: i64) -> String {
         format!("{}:att:{{{attempt_id}}}", self.prefix)
     }
 
     pub async fn ping(&self) -> Result<(), StoreUnavailable> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.conns[0].clone();
         redis::cmd("PING")
             .query_async::<String>(&mut conn)
             .await
@@ -158,7 +172,7 @@ impl RedisStore {
     }
 
     pub async fn open(&self, init: &SessionInit) -> Result<(), StoreUnavailable> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.conn(init.attempt_id);
         let mut call = self.scripts.open.key(self.key(init.attempt_id));
         call.arg(init.user_id)
             .arg(ms(init.deadline))
@@ -173,7 +187,7 @@ impl RedisStore {
     }
 
     pub async fn snapshot(&self, attempt_id: i64) -> Result<Option<Snapshot>, StoreUnavailable> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.conn(attempt_id);
         let fields: Vec<(String, String)> = redis::cmd("HGETALL")
             .arg(self.key(attempt_id))
             .query_async(&mut conn)
@@ -191,7 +205,7 @@ impl RedisStore {
         seq: i64,
         now: DateTime<Utc>,
     ) -> Result<SaveResult, StoreUnavailable> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.conn(attempt_id);
         let reply: Vec<String> = self
             .scripts
             .save
@@ -226,7 +240,7 @@ impl RedisStore {
         attempt_id: i64,
         deadline: DateTime<Utc>,
     ) -> Result<(), StoreUnavailable> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.conn(attempt_id);
         self.scripts
             .deadline
             .key(self.key(attempt_id))
@@ -243,7 +257,7 @@ impl RedisStore {
         now: DateTime<Utc>,
         lease: chrono::Duration,
     ) -> Result<Option<Snapshot>, StoreUnavailable> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.conn(attempt_id);
         let flat: Vec<String> = self
             .scripts
             .claim
@@ -262,7 +276,7 @@ impl RedisStore {
     }
 
     pub async fn remove(&self, attempt_id: i64) -> Result<(), StoreUnavailable> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.conn(attempt_id);
         redis::cmd("DEL")
             .arg(self.key(attempt_id))
             .query_async::<i64>(&mut conn)
@@ -272,7 +286,7 @@ impl RedisStore {
     }
 
     pub async fn touch(&self, attempt_id: i64, now: DateTime<Utc>) -> Result<(), StoreUnavailable> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.conn(attempt_id);
         redis::cmd("HSET")
             .arg(self.key(attempt_id))
             .arg("seen")
