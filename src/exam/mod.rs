@@ -19,7 +19,7 @@ use crate::{
     registrations,
     sittings::{self, Sitting, SittingStatus},
 };
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use grading::{QuestionResult, Subtotal};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -168,8 +168,7 @@ pub async fn start(state: &AppState, caller: &Caller, sitting_id: i64) -> AppRes
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("attempt vanished")))?;
         return resume(state, attempt).await;
     }
-    // Microseconds, as PostgreSQL stores them: a reload shows the start time the start did.
-    let now = Utc::now().trunc_subsecs(6);
+    let now = Utc::now();
     if SittingStatus::at(ctx.starts_at, ctx.ends_at, ctx.cancelled_at, now) != SittingStatus::Open {
         return Err(AppError::conflict(
             "sitting_not_open",
@@ -377,9 +376,6 @@ async fn grade_attempt(
     terminate: Option<&str>,
 ) -> AppResult<Attempt> {
     let id = attempt.id;
-    // As stored (PostgreSQL keeps microseconds), so the attempt returned below is the one
-    // every later read gets.
-    let finished_at = finished_at.trunc_subsecs(6);
     if attempt.status != AttemptStatus::InProgress {
         return Ok(attempt);
     }
@@ -424,43 +420,31 @@ async fn grade_attempt(
         AttemptStatus::Graded
     };
     let won = store::finish(&state.db, id, status, &result, finished_at, terminate).await?;
-    if !won {
-        // Another grader finished it first: theirs is the result.
-        return store::attempt(&state.db, id)
-            .await?
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("attempt vanished")));
+    if won {
+        tracing::info!(
+            attempt_id = id,
+            score = result.score,
+            passed = result.passed,
+            status = status.as_str(),
+            "attempt finished"
+        );
+        if let Err(e) = state.live.remove(id).await {
+            // The session expires by itself; grading already holds every answer.
+            tracing::warn!(attempt_id = id, error = %e, "live session not removed");
+        }
+        if result.passed
+            && status == AttemptStatus::Graded
+            && let Err(e) = crate::certificates::issue_if_earned(state, id).await
+        {
+            // The grade stands; issuance is retried when the result or practical is recorded again.
+            tracing::error!(attempt_id = id, error = %e, "certificate not issued");
+        }
     }
-    tracing::info!(
-        attempt_id = id,
-        score = result.score,
-        passed = result.passed,
-        status = status.as_str(),
-        "attempt finished"
-    );
-    if let Err(e) = state.live.remove(id).await {
-        // The session expires by itself; grading already holds every answer.
-        tracing::warn!(attempt_id = id, error = %e, "live session not removed");
-    }
-    if result.passed
-        && status == AttemptStatus::Graded
-        && let Err(e) = crate::certificates::issue_if_earned(state, id).await
-    {
-        // The grade stands; issuance is retried when the result or practical is recorded again.
-        tracing::error!(attempt_id = id, error = %e, "certificate not issued");
-    }
-    // What `store::finish` wrote, without reading it back.
-    Ok(Attempt {
-        status,
-        finished_at: Some(finished_at),
-        score: Some(result.score),
-        passed: Some(result.passed && status == AttemptStatus::Graded),
-        summary: Some(Summary {
-            sections: result.sections,
-            tags: result.tags,
-        }),
-        terminated_reason: terminate.map(str::to_string),
-        ..attempt
-    })
+    // As stored: each backend keeps times at its own precision, and every later read of the
+    // result must match this reply.
+    store::attempt(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("attempt vanished")))
 }
 
 /// The candidate's submit: merges the answers the page kept while offline (by `seq`, only
