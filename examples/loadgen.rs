@@ -28,6 +28,7 @@ struct Args {
     submit_window_s: Option<f64>,
     server_pid: Option<u32>,
     label: String,
+    timeline: Option<String>,
 }
 
 fn args() -> Args {
@@ -42,6 +43,7 @@ fn args() -> Args {
         submit_window_s: None,
         server_pid: None,
         label: "run".into(),
+        timeline: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -59,6 +61,7 @@ fn args() -> Args {
             }
             "--server-pid" => a.server_pid = Some(value().parse().expect("--server-pid")),
             "--label" => a.label = value(),
+            "--timeline" => a.timeline = Some(value()),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -80,18 +83,25 @@ impl Rng {
     }
 }
 
+/// When the generator started: the timeline's zero.
+static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+
 #[derive(Default)]
 struct Stats {
     latencies: HashMap<&'static str, Vec<u64>>,
     errors: BTreeMap<String, u64>,
+    /// Every call as (ms since EPOCH when it was answered, what, latency µs), for `--timeline`.
+    timeline: Vec<(u32, &'static str, u32)>,
 }
 
 impl Stats {
     fn record(&mut self, what: &'static str, started: Instant) {
-        self.latencies
-            .entry(what)
-            .or_default()
-            .push(started.elapsed().as_micros() as u64);
+        let micros = started.elapsed().as_micros() as u64;
+        self.latencies.entry(what).or_default().push(micros);
+        if !what.starts_with("save,") {
+            let at = EPOCH.get_or_init(Instant::now).elapsed().as_millis() as u32;
+            self.timeline.push((at, what, micros as u32));
+        }
     }
     fn error(&mut self, what: &str, code: &str) {
         *self.errors.entry(format!("{what}: {code}")).or_default() += 1;
@@ -121,6 +131,30 @@ struct QuestionFace {
 #[derive(serde::Deserialize)]
 struct OptionKey {
     key: String,
+}
+
+/// What a reload is checked for: the answers it returns (the paper is skipped unparsed).
+#[derive(serde::Deserialize)]
+struct ReloadReply {
+    answers: Vec<SavedAnswer>,
+}
+
+/// A save's reply, and each answer in a reload.
+#[derive(serde::Deserialize)]
+struct SavedAnswer {
+    #[serde(default)]
+    position: u64,
+    choice: Vec<String>,
+    seq: i64,
+}
+
+/// An error body's code, for the error counts.
+fn error_code(body: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct ErrorBody {
+        code: String,
+    }
+    serde_json::from_slice::<ErrorBody>(body).map_or_else(|_| "?".into(), |e| e.code)
 }
 
 async fn call(
@@ -168,24 +202,109 @@ async fn call_raw(
     }
 }
 
-/// The server's resident memory, sampled every 100 ms: (when, kB).
-type RssSamples = Arc<Mutex<Vec<(Instant, u64)>>>;
+/// What the sampler saw at one moment: the server's resident memory (every 100 ms) and, every
+/// 500 ms, the CPU time used so far by each party on the machine.
+struct Sample {
+    at: Instant,
+    rss_kb: u64,
+    cpu: Option<CpuTicks>,
+}
 
-/// Samples the server's VmRSS in the background, so the report can say which phase of the
-/// run holds the peak (VmHWM alone says only how high it went).
-fn sample_rss(pid: u32) -> RssSamples {
-    let samples: RssSamples = Arc::default();
+/// Clock ticks (1/100 s) since boot: by process group, and the machine's busy, idle and stolen
+/// time summed over its cores. Steal is time the virtual machine's host gave to others.
+#[derive(Clone, Copy, Default)]
+struct CpuTicks {
+    server: u64,
+    generator: u64,
+    postgres: u64,
+    redis: u64,
+    busy: u64,
+    idle: u64,
+    steal: u64,
+}
+
+type Samples = Arc<Mutex<Vec<Sample>>>;
+
+/// user+nice+system+irq+softirq, idle+iowait, steal from the first line of /proc/stat.
+fn machine_ticks() -> Option<(u64, u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let f: Vec<u64> = stat
+        .lines()
+        .next()?
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let at = |i: usize| f.get(i).copied().unwrap_or(0);
+    Some((at(0) + at(1) + at(2) + at(5) + at(6), at(3) + at(4), at(7)))
+}
+
+/// (command name, utime + stime) of a process from /proc/<pid>/stat.
+fn process_ticks(pid: u32) -> Option<(String, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (head, rest) = stat.rsplit_once(')')?;
+    let comm = head.split_once('(')?.1.to_string();
+    // After the name: state is field 3, utime and stime are fields 14 and 15.
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    Some((
+        comm,
+        f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?,
+    ))
+}
+
+fn cpu_ticks(server: u32) -> Option<CpuTicks> {
+    let (busy, idle, steal) = machine_ticks()?;
+    let mut t = CpuTicks {
+        busy,
+        idle,
+        steal,
+        ..CpuTicks::default()
+    };
+    let me = std::process::id();
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Some((comm, ticks)) = process_ticks(pid) else {
+            continue;
+        };
+        match () {
+            _ if pid == server => t.server += ticks,
+            _ if pid == me => t.generator += ticks,
+            _ if comm == "postgres" => t.postgres += ticks,
+            _ if comm.starts_with("redis-server") => t.redis += ticks,
+            _ => {}
+        }
+    }
+    Some(t)
+}
+
+/// Samples the server in the background, so the report can say which phase of the run holds
+/// the peak memory (VmHWM alone says only how high it went) and where each phase's CPU went.
+fn sample_server(pid: u32) -> Samples {
+    let samples: Samples = Arc::default();
     let out = samples.clone();
     tokio::spawn(async move {
+        let mut tick = 0u64;
         // Until the server is gone.
         while let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
-            let kb = status
+            let rss_kb = status
                 .lines()
                 .find_map(|l| l.strip_prefix("VmRSS:"))
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok());
-            if let Some(kb) = kb {
-                out.lock().unwrap().push((Instant::now(), kb));
+            let cpu = tick.is_multiple_of(5).then(|| cpu_ticks(pid)).flatten();
+            if let Some(rss_kb) = rss_kb {
+                out.lock().unwrap().push(Sample {
+                    at: Instant::now(),
+                    rss_kb,
+                    cpu,
+                });
             }
+            tick += 1;
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     });
@@ -193,12 +312,98 @@ fn sample_rss(pid: u32) -> RssSamples {
 }
 
 /// The highest sample in [from, to), in MB.
-fn rss_peak_mb(samples: &[(Instant, u64)], from: Instant, to: Instant) -> Option<u64> {
+fn rss_peak_mb(samples: &[Sample], from: Instant, to: Instant) -> Option<u64> {
     samples
         .iter()
-        .filter(|(t, _)| *t >= from && *t < to)
-        .map(|(_, kb)| kb / 1024)
+        .filter(|s| s.at >= from && s.at < to)
+        .map(|s| s.rss_kb / 1024)
         .max()
+}
+
+/// CPU used in [from, to) as a share of one core, in %: server, generator, PostgreSQL,
+/// Redis, everything else, idle, stolen (the machine's total is 100 % per core).
+fn cpu_shares(samples: &[Sample], from: Instant, to: Instant) -> Option<[f64; 7]> {
+    let mut within = samples
+        .iter()
+        .filter(|s| s.at >= from && s.at < to)
+        .filter_map(|s| s.cpu.map(|c| (s.at, c)));
+    let (t0, a) = within.next()?;
+    let (t1, b) = within.next_back()?;
+    let secs = t1.duration_since(t0).as_secs_f64();
+    if secs <= 0.0 {
+        return None;
+    }
+    // Ticks are 1/100 s, so ticks per second is % of one core.
+    let pct = |x: u64, y: u64| y.saturating_sub(x) as f64 / secs;
+    let named = pct(a.server, b.server)
+        + pct(a.generator, b.generator)
+        + pct(a.postgres, b.postgres)
+        + pct(a.redis, b.redis);
+    Some([
+        pct(a.server, b.server),
+        pct(a.generator, b.generator),
+        pct(a.postgres, b.postgres),
+        pct(a.redis, b.redis),
+        (pct(a.busy, b.busy) - named).max(0.0),
+        pct(a.idle, b.idle),
+        pct(a.steal, b.steal),
+    ])
+}
+
+/// Writes one CSV row per second from `from` to `to`: calls answered in that second, the save
+/// latencies among them, and where the machine's CPU went, so a tail can be matched to what
+/// the machine was doing at the time.
+fn write_timeline(
+    path: &str,
+    timeline: &[(u32, &'static str, u32)],
+    samples: &[Sample],
+    from: Instant,
+    to: Instant,
+) -> std::io::Result<()> {
+    use std::io::Write;
+    let epoch = *EPOCH.get().expect("set at start");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    writeln!(
+        out,
+        "second,starts,saves,save_p50_ms,save_p99_ms,save_max_ms,reloads,submits,\
+         server_cpu,generator_cpu,postgres_cpu,redis_cpu,other_cpu,idle_cpu,stolen_cpu,server_rss_mb"
+    )?;
+    let seconds = to.saturating_duration_since(from).as_secs();
+    for k in 0..=seconds {
+        let lo = from + Duration::from_secs(k);
+        let hi = lo + Duration::from_secs(1);
+        let (lo_ms, hi_ms) = (
+            lo.duration_since(epoch).as_millis() as u32,
+            hi.duration_since(epoch).as_millis() as u32,
+        );
+        let in_second = || {
+            timeline
+                .iter()
+                .filter(|(at, _, _)| (lo_ms..hi_ms).contains(at))
+        };
+        let count = |what: &str| in_second().filter(|(_, w, _)| *w == what).count();
+        let mut saves: Vec<u64> = in_second()
+            .filter(|(_, w, _)| *w == "save")
+            .map(|(_, _, us)| *us as u64)
+            .collect();
+        saves.sort_unstable();
+        let cpu = cpu_shares(samples, lo, hi + Duration::from_millis(1))
+            .map(|c| c.map(|v| format!("{v:.0}")).join(","))
+            .unwrap_or_else(|| ",,,,,,".into());
+        let rss = rss_peak_mb(samples, lo, hi).map_or(String::new(), |m| m.to_string());
+        writeln!(
+            out,
+            "{k},{},{},{:.1},{:.1},{:.1},{},{},{cpu},{rss}",
+            count("start"),
+            saves.len(),
+            percentile(&saves, 0.5),
+            percentile(&saves, 0.99),
+            percentile(&saves, 1.0),
+            count("reload"),
+            count("submit"),
+        )?;
+    }
+    out.flush()
 }
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {
@@ -220,6 +425,7 @@ struct Played {
 
 #[tokio::main]
 async fn main() {
+    EPOCH.get_or_init(Instant::now);
     let a = args();
     let seed: Value =
         serde_json::from_slice(&std::fs::read(&a.seed).expect("seed file")).expect("seed json");
@@ -239,7 +445,7 @@ async fn main() {
         .build()
         .unwrap();
     let stats: Shared = Arc::default();
-    let rss = a.server_pid.map(sample_rss);
+    let rss = a.server_pid.map(sample_server);
 
     let (_, admin) = call(
         &client,
@@ -381,7 +587,7 @@ async fn main() {
                             let in_storm =
                                 starts_done.load(std::sync::atomic::Ordering::Relaxed) < n;
                             let t = Instant::now();
-                            let (status, body) = call(
+                            let (status, body) = call_raw(
                                 &client,
                                 reqwest::Method::PUT,
                                 format!("{base}/api/v1/attempts/{attempt}/answers/{position}"),
@@ -406,20 +612,14 @@ async fn main() {
                                 w.2 += 1;
                             }
                             if status == 200 {
-                                let mut stored: Vec<String> = body["choice"]
-                                    .as_array()
-                                    .unwrap()
-                                    .iter()
-                                    .map(|k| k.as_str().unwrap().to_string())
-                                    .collect();
+                                let saved: SavedAnswer =
+                                    serde_json::from_slice(&body).expect("a save reply");
+                                let mut stored = saved.choice;
                                 stored.sort();
-                                acked.insert(position, (stored, body["seq"].as_i64().unwrap()));
+                                acked.insert(position, (stored, saved.seq));
                                 break;
                             }
-                            stats
-                                .lock()
-                                .unwrap()
-                                .error("save", body["code"].as_str().unwrap_or("?"));
+                            stats.lock().unwrap().error("save", &error_code(&body));
                             if status != 503 && status != 0 {
                                 break;
                             }
@@ -429,7 +629,7 @@ async fn main() {
                     if qi == total / 2 {
                         // A reload (another device): everything acknowledged so far must come back.
                         let t = Instant::now();
-                        let (status, page) = call(
+                        let (status, page) = call_raw(
                             &client,
                             reqwest::Method::GET,
                             format!("{base}/api/v1/attempts/{attempt}"),
@@ -439,22 +639,15 @@ async fn main() {
                         .await;
                         stats.lock().unwrap().record("reload", t);
                         if status == 200 {
-                            let returned: HashMap<u64, i64> = page["answers"]
-                                .as_array()
-                                .unwrap()
-                                .iter()
-                                .map(|x| {
-                                    (x["position"].as_u64().unwrap(), x["seq"].as_i64().unwrap())
-                                })
-                                .collect();
+                            let page: ReloadReply =
+                                serde_json::from_slice(&page).expect("a reload reply");
+                            let returned: HashMap<u64, i64> =
+                                page.answers.iter().map(|x| (x.position, x.seq)).collect();
                             reload_mismatch = acked
                                 .iter()
                                 .any(|(p, (_, seq))| returned.get(p) != Some(seq));
                         } else {
-                            stats
-                                .lock()
-                                .unwrap()
-                                .error("reload", page["code"].as_str().unwrap_or("?"));
+                            stats.lock().unwrap().error("reload", &error_code(&page));
                         }
                     }
                 }
@@ -653,11 +846,13 @@ async fn main() {
         let window = Duration::from_secs_f64(a.submit_window_s.unwrap_or(0.0));
         let deadline_storm = deadline_at.checked_sub(window).unwrap_or(deadline_at);
         let storm_ended = storm_last.lock().unwrap().unwrap_or(storm_started);
+        // Until every attempt was graded, not through the checks that follow.
+        let graded_at = (deadline_at + Duration::from_secs_f64(graded_after.max(0.0))).min(now);
         let phases = [
             ("logins", login_started, storm_started),
             ("start storm", storm_started, storm_ended),
             ("answering", storm_ended, deadline_storm),
-            ("deadline storm and grading", deadline_storm, now),
+            ("deadline storm and grading", deadline_storm, graded_at),
         ];
         let shown: Vec<String> = phases
             .iter()
@@ -670,6 +865,28 @@ async fn main() {
             "- server memory (highest VmRSS sampled) by phase: {}\n",
             shown.join(", ")
         ));
+        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+        report.push_str(&format!(
+            "\nCPU by phase, in % of one core (the machine has {cores}: {} % in all):\n\n\
+             | phase | server | generator | PostgreSQL | Redis | other | idle | stolen by the host |\n\
+             | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+            cores * 100
+        ));
+        for (name, from, to) in phases {
+            if let Some(c) = cpu_shares(&samples, from, to) {
+                report.push_str(&format!(
+                    "| {name} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} |\n",
+                    c[0], c[1], c[2], c[3], c[4], c[5], c[6]
+                ));
+            }
+        }
+        report.push('\n');
+        if let Some(path) = &a.timeline {
+            match write_timeline(path, &stats.timeline, &samples, storm_started, graded_at) {
+                Ok(()) => report.push_str(&format!("- a timeline per second: {path}\n")),
+                Err(e) => eprintln!("timeline not written to {path}: {e}"),
+            }
+        }
     }
     if let Some(pid) = a.server_pid
         && let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status"))
