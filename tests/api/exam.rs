@@ -283,6 +283,33 @@ async fn start_save_resume_and_submit_without_leaking_keys() {
     let _ = exam.course;
 }
 
+/// Every start and reload reads the candidate's view of the paper; on PostgreSQL it is
+/// stored with lz4, which reads back faster than the default pglz (bench/README.md).
+#[tokio::test]
+async fn papers_on_postgresql_are_stored_with_lz4() {
+    let app = spawn_app().await;
+    let safecert::db::Db::Postgres(pool) = &app.state.db else {
+        eprintln!("skipped: needs TEST_DATABASE_URL");
+        return;
+    };
+    let methods: Vec<(String, String)> = sqlx::query_as(
+        "SELECT attname::text, attcompression::text FROM pg_attribute \
+         WHERE attrelid = 'papers'::regclass AND attname IN ('candidate_view', 'content') \
+         ORDER BY attname",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        methods,
+        [
+            ("candidate_view".to_string(), "l".to_string()),
+            ("content".to_string(), "l".to_string())
+        ],
+        "'l' is lz4 in pg_attribute.attcompression"
+    );
+}
+
 #[tokio::test]
 async fn offline_answers_merge_by_seq_on_submit() {
     let app = spawn_app().await;
