@@ -98,6 +98,7 @@ impl Stats {
     fn record(&mut self, what: &'static str, started: Instant) {
         let micros = started.elapsed().as_micros() as u64;
         self.latencies.entry(what).or_default().push(micros);
+        // "save, during …" and "save, after it" repeat a save already recorded as "save".
         if !what.starts_with("save,") {
             let at = EPOCH.get_or_init(Instant::now).elapsed().as_millis() as u32;
             self.timeline.push((at, what, micros as u32));
@@ -142,7 +143,6 @@ struct ReloadReply {
 /// A save's reply, and each answer in a reload.
 #[derive(serde::Deserialize)]
 struct SavedAnswer {
-    #[serde(default)]
     position: u64,
     choice: Vec<String>,
     seq: i64,
@@ -335,16 +335,19 @@ fn cpu_shares(samples: &[Sample], from: Instant, to: Instant) -> Option<[f64; 7]
     }
     // Ticks are 1/100 s, so ticks per second is % of one core.
     let pct = |x: u64, y: u64| y.saturating_sub(x) as f64 / secs;
-    let named = pct(a.server, b.server)
-        + pct(a.generator, b.generator)
-        + pct(a.postgres, b.postgres)
-        + pct(a.redis, b.redis);
-    Some([
+    let named = [
         pct(a.server, b.server),
         pct(a.generator, b.generator),
         pct(a.postgres, b.postgres),
         pct(a.redis, b.redis),
-        (pct(a.busy, b.busy) - named).max(0.0),
+    ];
+    let other = (pct(a.busy, b.busy) - named.iter().sum::<f64>()).max(0.0);
+    Some([
+        named[0],
+        named[1],
+        named[2],
+        named[3],
+        other,
         pct(a.idle, b.idle),
         pct(a.steal, b.steal),
     ])
@@ -368,25 +371,36 @@ fn write_timeline(
         "second,starts,saves,save_p50_ms,save_p99_ms,save_max_ms,reloads,submits,\
          server_cpu,generator_cpu,postgres_cpu,redis_cpu,other_cpu,idle_cpu,stolen_cpu,server_rss_mb"
     )?;
+    // One pass over the calls, each into the second it was answered in.
+    #[derive(Default)]
+    struct Second {
+        starts: usize,
+        saves: Vec<u64>,
+        reloads: usize,
+        submits: usize,
+    }
     let seconds = to.saturating_duration_since(from).as_secs();
-    for k in 0..=seconds {
-        let lo = from + Duration::from_secs(k);
-        let hi = lo + Duration::from_secs(1);
-        let (lo_ms, hi_ms) = (
-            lo.duration_since(epoch).as_millis() as u32,
-            hi.duration_since(epoch).as_millis() as u32,
-        );
-        let in_second = || {
-            timeline
-                .iter()
-                .filter(|(at, _, _)| (lo_ms..hi_ms).contains(at))
+    let from_ms = from.duration_since(epoch).as_millis() as u32;
+    let mut buckets: Vec<Second> = (0..=seconds).map(|_| Second::default()).collect();
+    for &(at, what, us) in timeline {
+        let Some(b) = at
+            .checked_sub(from_ms)
+            .and_then(|ms| buckets.get_mut(ms as usize / 1000))
+        else {
+            continue;
         };
-        let count = |what: &str| in_second().filter(|(_, w, _)| *w == what).count();
-        let mut saves: Vec<u64> = in_second()
-            .filter(|(_, w, _)| *w == "save")
-            .map(|(_, _, us)| *us as u64)
-            .collect();
-        saves.sort_unstable();
+        match what {
+            "start" => b.starts += 1,
+            "save" => b.saves.push(us as u64),
+            "reload" => b.reloads += 1,
+            "submit" => b.submits += 1,
+            _ => {}
+        }
+    }
+    for (k, mut b) in buckets.into_iter().enumerate() {
+        let lo = from + Duration::from_secs(k as u64);
+        let hi = lo + Duration::from_secs(1);
+        b.saves.sort_unstable();
         let cpu = cpu_shares(samples, lo, hi + Duration::from_millis(1))
             .map(|c| c.map(|v| format!("{v:.0}")).join(","))
             .unwrap_or_else(|| ",,,,,,".into());
@@ -394,13 +408,13 @@ fn write_timeline(
         writeln!(
             out,
             "{k},{},{},{:.1},{:.1},{:.1},{},{},{cpu},{rss}",
-            count("start"),
-            saves.len(),
-            percentile(&saves, 0.5),
-            percentile(&saves, 0.99),
-            percentile(&saves, 1.0),
-            count("reload"),
-            count("submit"),
+            b.starts,
+            b.saves.len(),
+            percentile(&b.saves, 0.5),
+            percentile(&b.saves, 0.99),
+            percentile(&b.saves, 1.0),
+            b.reloads,
+            b.submits,
         )?;
     }
     out.flush()
