@@ -977,3 +977,53 @@ async fn a_killed_server_restarts_and_the_candidate_resumes_with_every_saved_ans
     child.kill().ok();
     child.wait().ok();
 }
+
+/// The load generator's seeding path (`safecert loadtest-seed`): every seeded candidate logs
+/// in with the shared password, starts a 100-question paper without keys, and saves; the
+/// seeded admin sees them in the sitting's live roster.
+#[tokio::test]
+async fn loadtest_seeding_books_candidates_who_can_take_the_exam() {
+    let app = spawn_app().await;
+    let seeded = safecert::loadtest::seed(&app.state, 3, 5).await.unwrap();
+    assert_eq!(seeded.candidates.len(), 3);
+    assert_eq!(seeded.questions, 100);
+    assert!(seeded.deadline > Utc::now() + Duration::minutes(4));
+
+    for phone in &seeded.candidates {
+        let token = app.token(phone, &seeded.password).await;
+        let started = app
+            .post(
+                &format!("/api/v1/sittings/{}/attempts", seeded.sitting_id),
+                Some(&token),
+                json!({}),
+            )
+            .await;
+        assert_eq!(started.status, StatusCode::CREATED, "{}", started.text);
+        let questions = started.body["questions"].as_array().unwrap();
+        assert_eq!(questions.len(), 100);
+        assert!(questions.iter().all(|q| q.get("answer").is_none()));
+        let attempt = started.body["id"].as_i64().unwrap();
+        let key = questions[0]["options"][0]["key"].as_str().unwrap();
+        let position = questions[0]["position"].as_u64().unwrap();
+        let saved = app.save(&token, attempt, position, &[key], 1).await;
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+        assert_eq!(saved.body["choice"], json!([key]));
+    }
+
+    let admin = app.token(&seeded.admin_login, &seeded.password).await;
+    let live = app
+        .get(
+            &format!("/api/v1/sittings/{}/live", seeded.sitting_id),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(live.status, StatusCode::OK, "{}", live.text);
+    let rows = live.body["items"].as_array().unwrap();
+    assert_eq!(rows.len(), 3, "{}", live.text);
+    assert!(
+        rows.iter()
+            .all(|r| r["status"] == "in_progress" && r["answered"] == 1),
+        "{}",
+        live.text
+    );
+}
