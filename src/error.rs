@@ -35,10 +35,10 @@ pub enum AppError {
     Unavailable { code: &'static str, message: String },
     /// A question file with problems: 422 `import_invalid` listing every line at fault.
     #[error("the file has {} problem(s); nothing was imported", .0.len())]
-    ImportInvalid(Vec<crate::question_bank::formats::LineIssue>),
+    ImportInvalid(Vec<crate::domain::LineIssue>),
     /// A staff roster with problems: 422 `roster_invalid` listing every row at fault.
     #[error("the roster has {} problem(s); nobody was enrolled", .0.len())]
-    RosterInvalid(Vec<crate::question_bank::formats::LineIssue>),
+    RosterInvalid(Vec<crate::domain::LineIssue>),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }

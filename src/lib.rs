@@ -2,8 +2,10 @@
 //! bureau (区应急管理局). `main.rs` parses the command line; `startup` builds the app.
 
 pub mod accounts;
+pub mod admission;
 pub mod api;
 pub mod auth;
+pub mod blueprint;
 pub mod certificates;
 pub mod cli;
 pub mod config;
@@ -19,11 +21,14 @@ pub mod loadtest;
 pub mod mail;
 pub mod org;
 pub mod paper;
+pub mod password;
 pub mod pdf;
 pub mod pii;
 pub mod question_bank;
 pub mod ratelimit;
 pub mod registrations;
+pub mod reminders;
+pub mod shipped;
 pub mod sittings;
 pub mod startup;
 pub mod tabular;

@@ -6,11 +6,10 @@
 use crate::{
     AppState,
     accounts::{self, NewUser},
-    auth::password,
     courses,
     domain::{Email, IdDocument, IdType, Password, PersonName, Phone, Role},
     error::{AppError, AppResult},
-    exam,
+    exam, password,
     registrations::{
         new_check_code,
         store::{Booking, Person},
@@ -34,7 +33,7 @@ pub struct Seeded {
 }
 
 pub async fn seed(state: &AppState, candidates: u32, minutes: i64) -> AppResult<Seeded> {
-    crate::question_bank::shipped::load_if_empty(state).await?;
+    crate::shipped::load_if_empty(state).await?;
     let course = courses::store::course_by_code(&state.db, "SM-INITIAL")
         .await?
         .ok_or_else(|| {

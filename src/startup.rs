@@ -43,7 +43,7 @@ impl Application {
         let bind = config.bind;
         let state = build_state(config).await?;
         if state.config.shipped_banks {
-            crate::question_bank::shipped::load_if_empty(&state)
+            crate::shipped::load_if_empty(&state)
                 .await
                 .map_err(|e| anyhow::anyhow!("loading the shipped question banks: {e}"))?;
         }
@@ -87,6 +87,12 @@ impl Application {
             self.state.config.mail_poll,
             stopped.clone(),
         ));
+        // Reminders need no second-by-second check.
+        let reminders = tokio::spawn(crate::reminders::run(
+            self.state.clone(),
+            Duration::from_secs(30).min(self.state.config.mail_poll * 30),
+            stopped.clone(),
+        ));
         let sweeper = tokio::spawn(crate::exam::jobs::run(
             self.state.clone(),
             self.state.config.sweep_every,
@@ -103,6 +109,7 @@ impl Application {
         let _ = stop_worker.send(true);
         let _ = worker.await;
         let _ = sweeper.await;
+        let _ = reminders.await;
         self.state.db.close().await;
         tracing::info!("stopped");
         Ok(result?)

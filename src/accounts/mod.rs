@@ -5,9 +5,9 @@ pub mod store;
 
 use crate::{
     AppState,
-    auth::password,
     domain::{Email, IdDocument, IdType, Password, PersonName, Phone, Role},
     error::{AppError, AppResult},
+    password,
 };
 use chrono::{DateTime, Utc};
 

@@ -483,7 +483,7 @@ impl AttemptsApi {
 mod tests {
     use super::*;
     use crate::{
-        courses::blueprint::Scoring,
+        blueprint::Scoring,
         live::StoredAnswer,
         paper::{Paper, PaperQuestion},
     };

@@ -9,10 +9,8 @@ use crate::{
         page::{Page, window},
         security::BearerAuth,
     },
-    courses::{
-        self, Course, CourseCategory, NewCourse, ReviewAfter,
-        blueprint::{Blueprint, Scoring},
-    },
+    blueprint::{Blueprint, Scoring},
+    courses::{self, Course, CourseCategory, NewCourse, ReviewAfter},
     domain::Role,
     question_bank::content::{ChoiceOption, QuestionKind},
 };

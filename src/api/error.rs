@@ -96,24 +96,8 @@ impl From<AppError> for ApiError {
             AppError::Unavailable { code, .. } => {
                 ApiError::Unavailable(Json(ErrorBody::new(code, message, None)))
             }
-            AppError::ImportInvalid(issues) | AppError::RosterInvalid(issues) => {
-                let code = if message.contains("roster") {
-                    "roster_invalid"
-                } else {
-                    "import_invalid"
-                };
-                let mut body = ErrorBody::new(code, message, None);
-                body.errors = Some(
-                    issues
-                        .into_iter()
-                        .map(|i| LineError {
-                            line: i.line as u64,
-                            reason: i.reason,
-                        })
-                        .collect(),
-                );
-                ApiError::Unprocessable(Json(body))
-            }
+            AppError::ImportInvalid(issues) => line_errors("import_invalid", message, issues),
+            AppError::RosterInvalid(issues) => line_errors("roster_invalid", message, issues),
             AppError::Internal(cause) => {
                 tracing::error!(error = ?cause, "internal error");
                 ApiError::Internal(Json(ErrorBody::new(
@@ -130,6 +114,25 @@ impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> Self {
         AppError::from(err).into()
     }
+}
+
+/// A 422 listing every line of an uploaded file at fault.
+fn line_errors(
+    code: &'static str,
+    message: String,
+    issues: Vec<crate::domain::LineIssue>,
+) -> ApiError {
+    let mut body = ErrorBody::new(code, message, None);
+    body.errors = Some(
+        issues
+            .into_iter()
+            .map(|i| LineError {
+                line: i.line as u64,
+                reason: i.reason,
+            })
+            .collect(),
+    );
+    ApiError::Unprocessable(Json(body))
 }
 
 impl From<crate::domain::Invalid> for ApiError {

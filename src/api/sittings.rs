@@ -159,7 +159,7 @@ pub struct RegistrationView {
 
 fn view(r: Registration, starts_at: DateTime<Utc>) -> RegistrationView {
     RegistrationView {
-        ticket_number: registrations::ticket_number(starts_at, r.id),
+        ticket_number: sittings::ticket_number(starts_at, r.id),
         ticket_url: format!("/api/v1/registrations/{}/ticket.pdf", r.id),
         id: r.id,
         sitting_id: r.sitting_id,

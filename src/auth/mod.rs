@@ -2,7 +2,6 @@
 //! Owns `auth_tokens` and the login counters on `users`.
 
 pub mod cache;
-pub mod password;
 pub mod store;
 pub mod token;
 
@@ -11,6 +10,7 @@ use crate::{
     accounts::{self, User},
     domain::{Phone, Role, looks_like_email},
     error::{AppError, AppResult},
+    password,
 };
 use chrono::{DateTime, Utc};
 

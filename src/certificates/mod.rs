@@ -13,11 +13,10 @@ use crate::{
     courses::{self, Course},
     domain::{Role, mask_name},
     error::{AppError, AppResult},
-    exam::{self, AttemptStatus},
     mail::{Attachment, OutgoingMail, templates::local_time},
 };
 use argon2::password_hash::rand_core::{OsRng, RngCore};
-use chrono::{Datelike, FixedOffset, Months, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, Months, NaiveDate, Utc};
 use std::collections::HashMap;
 
 pub use store::Certificate;
@@ -118,27 +117,25 @@ fn issued_mail(
     }
 }
 
-/// Issues the certificate a passed attempt earned, once: the course's own certificate, or
-/// (for a re-education course) a renewal of the holder's certificate of the renewed course.
-/// Returns None when nothing is earned yet (failed, or the practical still missing).
-pub async fn issue_if_earned(state: &AppState, attempt_id: i64) -> AppResult<Option<Certificate>> {
-    let Some(attempt) = exam::store::attempt(&state.db, attempt_id).await? else {
-        return Ok(None);
-    };
-    if attempt.status != AttemptStatus::Graded || attempt.passed != Some(true) {
-        return Ok(None);
+/// What a passed attempt earned (with its practical assessment where the course needs one).
+/// The exam tells this module; certificates never read attempts back.
+#[derive(Debug, Clone)]
+pub struct Earned {
+    pub attempt_id: i64,
+    pub registration_id: i64,
+    pub user_id: i64,
+    pub course_id: i64,
+    pub finished_at: DateTime<Utc>,
+}
+
+/// Issues the certificate an attempt earned, once: the course's own certificate, or (for a
+/// re-education course) a renewal of the holder's certificate of the renewed course.
+pub async fn issue(state: &AppState, earned: &Earned) -> AppResult<Certificate> {
+    if let Some(existing) = store::by_attempt(&state.db, earned.attempt_id).await? {
+        return Ok(existing);
     }
-    if let Some(existing) = store::by_attempt(&state.db, attempt_id).await? {
-        return Ok(Some(existing));
-    }
-    let course = courses::require(state, attempt.course_id).await?;
-    if course.practical_required {
-        match exam::store::practical(&state.db, attempt.registration_id).await? {
-            Some((true, _, _)) => {}
-            _ => return Ok(None),
-        }
-    }
-    let person = accounts::require_user(state, attempt.user_id).await?;
+    let course = courses::require(state, earned.course_id).await?;
+    let person = accounts::require_user(state, earned.user_id).await?;
     let today = today();
     let (target, previous, starts_from): (Course, Option<Certificate>, NaiveDate) =
         match course.renews_course_id {
@@ -155,11 +152,7 @@ pub async fn issue_if_earned(state: &AppState, attempt_id: i64) -> AppResult<Opt
         .checked_add_months(Months::new(target.validity_months as u32))
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("expiry out of range")))?;
     let cst = FixedOffset::east_opt(8 * 3600).expect("UTC+8");
-    let exam_date = attempt
-        .finished_at
-        .unwrap_or_else(Utc::now)
-        .with_timezone(&cst)
-        .date_naive();
+    let exam_date = earned.finished_at.with_timezone(&cst).date_naive();
     let year = today.year();
     let seq = store::next_number(&state.db, &format!("{}-{year}", target.code)).await?;
     let draft = Certificate {
@@ -171,8 +164,8 @@ pub async fn issue_if_earned(state: &AppState, attempt_id: i64) -> AppResult<Opt
         verify_code: new_verify_code(),
         user_id: person.id,
         course_id: target.id,
-        registration_id: Some(attempt.registration_id),
-        attempt_id: Some(attempt.id),
+        registration_id: Some(earned.registration_id),
+        attempt_id: Some(earned.attempt_id),
         holder_name: person.name.clone(),
         id_number_masked: person.id_number_masked.clone(),
         exam_date,
@@ -199,40 +192,13 @@ pub async fn issue_if_earned(state: &AppState, attempt_id: i64) -> AppResult<Opt
     match store::insert(&state.db, &draft, &mail).await? {
         Some(cert) => {
             tracing::info!(number = %cert.number, user_id = cert.user_id, renewal = cert.previous_id.is_some(), "certificate issued");
-            Ok(Some(cert))
+            Ok(cert)
         }
         // Another instance issued it first.
-        None => store::by_attempt(&state.db, attempt_id)
-            .await
-            .map_err(Into::into),
-    }
-}
-
-/// After a practical assessment passes, issue what a passed theory attempt now earns.
-pub async fn issue_after_practical(
-    state: &AppState,
-    registration_id: i64,
-) -> AppResult<Option<Certificate>> {
-    match exam::store::attempt_for_registration(&state.db, registration_id).await? {
-        Some(a) => issue_if_earned(state, a.id).await,
-        None => Ok(None),
-    }
-}
-
-/// Booking a re-education course needs a valid certificate of the course it renews.
-pub async fn check_prerequisite(state: &AppState, user_id: i64, course: &Course) -> AppResult<()> {
-    if let Some(renewed) = course.renews_course_id
-        && store::latest_valid(&state.db, user_id, renewed, today())
+        None => store::by_attempt(&state.db, earned.attempt_id)
             .await?
-            .is_none()
-    {
-        return Err(AppError::conflict(
-            "certificate_required",
-            None,
-            "this re-education course renews a certificate the person does not hold (valid and unexpired)",
-        ));
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("certificate insert clashed"))),
     }
-    Ok(())
 }
 
 /// Who sees which certificates: their own; an enterprise admin their staff's; the bureau all.

@@ -2,16 +2,15 @@
 //! whether a practical assessment is required, and the blueprint papers are drawn from.
 //! Owns `courses`.
 
-pub mod blueprint;
 pub mod store;
 
+use crate::blueprint::Blueprint;
 use crate::{
     AppState,
     error::{AppError, AppResult},
     paper::{self, Candidate, Paper},
     question_bank,
 };
-use blueprint::Blueprint;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 

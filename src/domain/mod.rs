@@ -17,6 +17,13 @@ pub use masking::{mask_id_number, mask_name, mask_phone};
 pub use person::{Password, PersonName};
 pub use role::Role;
 
+/// A line-numbered note about part of an uploaded file (a question file, a staff roster).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineIssue {
+    pub line: usize,
+    pub reason: String,
+}
+
 /// Why a value was refused: the field it belongs to and a reason a person can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {reason}")]

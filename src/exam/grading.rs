@@ -1,7 +1,7 @@
 //! Grading (评分): pure rules over a paper and the answers given. No storage, no clock.
 
 use crate::{
-    courses::blueprint::{Blueprint, Scoring},
+    blueprint::{Blueprint, Scoring},
     live::StoredAnswer,
     paper::{Paper, PaperQuestion},
 };
@@ -122,7 +122,7 @@ pub fn grade(
 mod tests {
     use super::*;
     use crate::{
-        courses::blueprint::Section,
+        blueprint::Section,
         question_bank::content::{ChoiceOption, QuestionKind},
     };
 

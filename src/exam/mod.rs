@@ -180,7 +180,7 @@ pub async fn start(state: &AppState, caller: &Caller, sitting_id: i64) -> AppRes
         Some(face) => face,
         None => {
             prepare_papers(state, sitting_id).await?;
-            store::paper_face(&state.db, registration_id)
+            crate::paper::store::paper_face(&state.db, registration_id)
                 .await?
                 .ok_or_else(|| {
                     AppError::Internal(anyhow::anyhow!("paper for {registration_id} not drawn"))
@@ -227,7 +227,7 @@ pub async fn start(state: &AppState, caller: &Caller, sitting_id: i64) -> AppRes
 }
 
 async fn resume(state: &AppState, attempt: Attempt) -> AppResult<LiveView> {
-    let face = store::paper_face(&state.db, attempt.registration_id)
+    let face = crate::paper::store::paper_face(&state.db, attempt.registration_id)
         .await?
         .ok_or_else(|| {
             AppError::Internal(anyhow::anyhow!("attempt {} has no paper", attempt.id))
@@ -316,7 +316,7 @@ pub async fn save_answer(
                 return Err(closed());
             }
             // Live session lost (e.g. Redis flushed): reopen it and try once more.
-            let keys = store::option_keys(&state.db, attempt.registration_id)
+            let keys = crate::paper::store::option_keys(&state.db, attempt.registration_id)
                 .await?
                 .ok_or_else(closed)?;
             state
@@ -409,7 +409,7 @@ async fn grade_attempt(
         .acquire()
         .await
         .expect("the graders are never closed");
-    let paper = store::paper(&state.db, attempt.registration_id)
+    let paper = crate::paper::store::paper(&state.db, attempt.registration_id)
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("attempt {id} has no paper")))?;
     let course = courses::require(state, attempt.course_id).await?;
@@ -432,19 +432,44 @@ async fn grade_attempt(
             // The session expires by itself; grading already holds every answer.
             tracing::warn!(attempt_id = id, error = %e, "live session not removed");
         }
-        if result.passed
-            && status == AttemptStatus::Graded
-            && let Err(e) = crate::certificates::issue_if_earned(state, id).await
-        {
-            // The grade stands; issuance is retried when the result or practical is recorded again.
-            tracing::error!(attempt_id = id, error = %e, "certificate not issued");
-        }
     }
     // As stored: each backend keeps times at its own precision, and every later read of the
     // result must match this reply.
-    store::attempt(&state.db, id)
+    let finished = store::attempt(&state.db, id)
         .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("attempt vanished")))
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("attempt vanished")))?;
+    if won && let Err(e) = award_if_earned(state, &finished, &course).await {
+        // The grade stands; issuance is retried when the practical is recorded again.
+        tracing::error!(attempt_id = id, error = %e, "certificate not issued");
+    }
+    Ok(finished)
+}
+
+/// Tells the certificate module what a finished attempt earned: a pass, with a passed
+/// practical assessment where the course requires one. Nothing when not earned yet.
+async fn award_if_earned(state: &AppState, attempt: &Attempt, course: &Course) -> AppResult<()> {
+    let (AttemptStatus::Graded, Some(true), Some(finished_at)) =
+        (attempt.status, attempt.passed, attempt.finished_at)
+    else {
+        return Ok(());
+    };
+    if course.practical_required
+        && !matches!(
+            store::practical(&state.db, attempt.registration_id).await?,
+            Some((true, _, _))
+        )
+    {
+        return Ok(());
+    }
+    let earned = crate::certificates::Earned {
+        attempt_id: attempt.id,
+        registration_id: attempt.registration_id,
+        user_id: attempt.user_id,
+        course_id: attempt.course_id,
+        finished_at,
+    };
+    crate::certificates::issue(state, &earned).await?;
+    Ok(())
 }
 
 /// The candidate's submit: merges the answers the page kept while offline (by `seq`, only
@@ -539,7 +564,7 @@ pub async fn graded_questions(
     state: &AppState,
     attempt: &Attempt,
 ) -> AppResult<Vec<(QuestionResult, Vec<String>)>> {
-    let paper = store::paper(&state.db, attempt.registration_id)
+    let paper = crate::paper::store::paper(&state.db, attempt.registration_id)
         .await?
         .unwrap_or(Paper {
             seed: 0,
@@ -762,39 +787,10 @@ pub async fn record_practical(
         Utc::now(),
     )
     .await?;
-    if passed {
-        crate::certificates::issue_after_practical(state, registration_id).await?;
-    }
-    Ok(())
-}
-
-/// 补考: refuses a booking when the person has passed the course already or used up its
-/// retakes (the first attempt plus `retake_limit` more).
-pub async fn check_retakes(state: &AppState, user_id: i64, course: &Course) -> AppResult<()> {
-    let history = store::history(&state.db, user_id, course.id).await?;
-    if history
-        .iter()
-        .any(|(status, passed)| status == "graded" && *passed == Some(true))
+    if passed
+        && let Some(attempt) = store::attempt_for_registration(&state.db, registration_id).await?
     {
-        return Err(AppError::conflict(
-            "already_passed",
-            None,
-            "this person has passed this course already",
-        ));
-    }
-    let failed = history
-        .iter()
-        .filter(|(status, _)| status != "in_progress")
-        .count() as i64;
-    if failed > course.retake_limit {
-        return Err(AppError::conflict(
-            "retake_limit_reached",
-            None,
-            format!(
-                "all {} retake(s) of this course are used",
-                course.retake_limit
-            ),
-        ));
+        award_if_earned(state, &attempt, &course).await?;
     }
     Ok(())
 }

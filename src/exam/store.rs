@@ -1,4 +1,5 @@
-//! SQL for papers, attempts, their answers and events.
+//! SQL for attempts, their answers and events, and for drawing papers (reading them back is
+//! `paper::store`).
 
 use super::{
     Attempt, AttemptStatus,
@@ -7,7 +8,7 @@ use super::{
 use crate::{
     db::Db,
     error::AppError,
-    paper::{Paper, PaperFace},
+    paper::{Paper, PaperFace, store::face_from_row},
     with_pool, with_writer,
 };
 use chrono::{DateTime, Utc};
@@ -54,68 +55,6 @@ impl From<Row> for Attempt {
             terminated_reason: r.terminated_reason,
         }
     }
-}
-
-pub async fn paper(db: &Db, registration_id: i64) -> Result<Option<Paper>, AppError> {
-    let text: Option<String> = with_pool!(db, pool => {
-        sqlx::query_scalar("SELECT content FROM papers WHERE registration_id = $1").bind(registration_id).fetch_optional(pool).await?
-    });
-    text.map(|t| parse_paper(Some(&t))).transpose()
-}
-
-/// The face of a registration's paper (see `PaperFace`); rendered from the full paper for
-/// papers drawn before faces were kept.
-pub async fn paper_face(db: &Db, registration_id: i64) -> Result<Option<PaperFace>, AppError> {
-    let row: Option<FaceRow> = with_pool!(db, pool => {
-        sqlx::query_as(
-            "SELECT candidate_view, option_keys, max_score, \
-             CASE WHEN candidate_view IS NULL THEN content END FROM papers WHERE registration_id = $1",
-        )
-        .bind(registration_id)
-        .fetch_optional(pool)
-        .await?
-    });
-    row.map(face_from_row).transpose()
-}
-
-/// The option keys of a registration's paper, per position: all a live session needs.
-pub async fn option_keys(db: &Db, registration_id: i64) -> Result<Option<Vec<String>>, AppError> {
-    let row: Option<(Option<String>, Option<String>)> = with_pool!(db, pool => {
-        sqlx::query_as(
-            "SELECT option_keys, CASE WHEN option_keys IS NULL THEN content END FROM papers WHERE registration_id = $1",
-        )
-        .bind(registration_id)
-        .fetch_optional(pool)
-        .await?
-    });
-    Ok(match row {
-        None => None,
-        Some((Some(keys), _)) => Some(split_keys(&keys)),
-        Some((None, content)) => Some(parse_paper(content.as_deref())?.face().option_keys),
-    })
-}
-
-/// candidate_view, option_keys, max_score, and the full paper only where no face was kept.
-type FaceRow = (Option<String>, Option<String>, Option<f64>, Option<String>);
-
-fn face_from_row(row: FaceRow) -> Result<PaperFace, AppError> {
-    Ok(match row {
-        (Some(questions_json), Some(keys), Some(max_score), _) => PaperFace {
-            questions_json,
-            option_keys: split_keys(&keys),
-            max_score,
-        },
-        (_, _, _, content) => parse_paper(content.as_deref())?.face(),
-    })
-}
-
-fn split_keys(keys: &str) -> Vec<String> {
-    keys.split(',').map(str::to_string).collect()
-}
-
-fn parse_paper(content: Option<&str>) -> Result<Paper, AppError> {
-    serde_json::from_str(content.unwrap_or_default())
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("paper unreadable: {e}")))
 }
 
 /// Everything a start decides on, read in one query: the sitting's window and course, the
@@ -413,17 +352,6 @@ pub async fn for_sitting(db: &Db, sitting_id: i64) -> Result<Vec<(Attempt, Strin
 }
 
 /// Attempts of a person at a course, newest first: (status, passed).
-pub async fn history(
-    db: &Db,
-    user_id: i64,
-    course_id: i64,
-) -> Result<Vec<(String, Option<bool>)>, sqlx::Error> {
-    with_pool!(db, pool => {
-        sqlx::query_as("SELECT status, passed FROM attempts WHERE user_id = $1 AND course_id = $2 ORDER BY id DESC")
-            .bind(user_id).bind(course_id).fetch_all(pool).await
-    })
-}
-
 pub async fn add_event(
     db: &Db,
     attempt_id: i64,

@@ -239,7 +239,7 @@ impl LocalStore {
         if status != "in_progress" {
             return Ok(None);
         }
-        let Some(keys) = crate::exam::store::option_keys(&self.db, registration_id)
+        let Some(keys) = crate::paper::store::option_keys(&self.db, registration_id)
             .await
             .map_err(|e| StoreUnavailable(e.to_string()))?
         else {

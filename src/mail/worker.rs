@@ -57,9 +57,6 @@ pub async fn run(
     interval: Duration,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
-    // Reminders need no second-by-second check.
-    let reminder_every = Duration::from_secs(30).min(interval * 30);
-    let mut last_reminders: Option<std::time::Instant> = None;
     loop {
         let busy = match drain_once(&state, &transport, &from).await {
             Ok(n) => n > 0,
@@ -68,15 +65,6 @@ pub async fn run(
                 false
             }
         };
-        if last_reminders.is_none_or(|t| t.elapsed() >= reminder_every) {
-            last_reminders = Some(std::time::Instant::now());
-            if let Err(err) = crate::registrations::enqueue_due_reminders(&state).await {
-                tracing::warn!(error = %err, "reminders not queued");
-            }
-            if let Err(err) = crate::certificates::enqueue_expiry_reminders(&state).await {
-                tracing::warn!(error = %err, "expiry reminders not queued");
-            }
-        }
         if !busy {
             tokio::select! {
                 _ = tokio::time::sleep(interval) => {}

@@ -4,7 +4,7 @@
 
 pub mod content;
 pub mod formats;
-pub mod shipped;
+
 pub mod store;
 
 use crate::{

@@ -8,6 +8,7 @@ pub mod store;
 use crate::{
     AppState,
     accounts::{self, User},
+    admission::{self, Booker},
     auth::Caller,
     courses,
     domain::Role,
@@ -31,16 +32,6 @@ pub struct Registration {
     pub check_code: String,
     pub created_at: DateTime<Utc>,
     pub cancelled_at: Option<DateTime<Utc>>,
-}
-
-/// 准考证号: the exam date (Beijing time) and the registration number.
-pub fn ticket_number(starts_at: DateTime<Utc>, registration_id: i64) -> String {
-    let cst = FixedOffset::east_opt(8 * 3600).expect("UTC+8");
-    format!(
-        "{}{:06}",
-        starts_at.with_timezone(&cst).format("%Y%m%d"),
-        registration_id
-    )
 }
 
 /// An unguessable code for the ticket's QR code.
@@ -70,7 +61,7 @@ pub fn confirmation(
             ends_at: sitting.ends_at,
             venue: &sitting.venue.describe(),
             seat,
-            ticket_number: &ticket_number(sitting.starts_at, registration_id),
+            ticket_number: &sittings::ticket_number(sitting.starts_at, registration_id),
             base_url: &state.config.public_base_url,
         },
     ))
@@ -94,51 +85,34 @@ pub async fn book(
     let sitting = sittings::require(state, sitting_id).await?;
     let person = accounts::require_user(state, user_id)
         .await
-        .map_err(|_| AppError::invalid("user_id", "no such user"))?;
-    let enterprise_id = if caller.user_id == user_id {
-        None
+        .map_err(|_| AppError::invalid("user_id", "没有这个用户"))?;
+    let booker = if caller.user_id == user_id {
+        Booker::Themself
     } else if caller.is_bureau() {
-        person.enterprise_id
+        Booker::Bureau
     } else if caller.has(Role::EnterpriseAdmin)
-        && caller.enterprise_id.is_some()
-        && caller.enterprise_id == person.enterprise_id
+        && let Some(own) = caller.enterprise_id
     {
-        caller.enterprise_id
+        Booker::Enterprise(own)
     } else {
-        return Err(AppError::forbidden(
-            "you may book a seat for yourself, or for your own enterprise's staff",
-        ));
+        return Err(admission::Refusal::NotTheirs.into());
     };
-    if !person.roles.contains(&Role::Candidate) {
-        return Err(AppError::invalid("user_id", "only candidates take exams"));
-    }
+    let enterprise_id = match booker {
+        Booker::Themself => None,
+        Booker::Bureau => person.enterprise_id,
+        Booker::Enterprise(own) | Booker::Roster(own) => Some(own),
+    };
+    let course = courses::require(state, sitting.course_id).await?;
+    let facts = admission::facts::person(state, &person, &course).await?;
+    admission::may_book(booker, &facts)?;
+    // Booking again is a no-op, whatever has happened since.
     if let Some(existing) = store::for_user_in_sitting(&state.db, sitting_id, user_id).await?
         && existing.booked
     {
         return Ok(BookOutcome::Existing(existing));
     }
     let now = Utc::now();
-    if sitting.cancelled_at.is_some() {
-        return Err(AppError::conflict(
-            "sitting_cancelled",
-            None,
-            "this sitting is cancelled",
-        ));
-    }
-    if !sitting.registration_open(now) {
-        return Err(AppError::conflict(
-            "registration_closed",
-            None,
-            format!(
-                "registration for this sitting is open from {} to {}",
-                templates::local_time(sitting.registration_opens_at),
-                templates::local_time(sitting.registration_closes_at)
-            ),
-        ));
-    }
-    let course = courses::require(state, sitting.course_id).await?;
-    crate::exam::check_retakes(state, user_id, &course).await?;
-    crate::certificates::check_prerequisite(state, user_id, &course).await?;
+    admission::admit(booker, &sitting, &course, &facts, now)?;
     let booking = Booking {
         person: store::Person::Known(user_id),
         enterprise_id,
@@ -170,16 +144,12 @@ pub async fn book(
     }
 }
 
+/// A booking transaction's refusal: the same rules as [`admission`], checked again under the
+/// sitting's lock.
 pub fn book_error(e: BookError) -> AppError {
     match e {
-        BookError::Full { seats_left } => AppError::conflict(
-            "sitting_full",
-            None,
-            format!("the sitting is full ({seats_left} seats left)"),
-        ),
-        BookError::Gone => {
-            AppError::conflict("sitting_cancelled", None, "this sitting is cancelled")
-        }
+        BookError::Full { seats_left } => admission::Refusal::Full { seats_left }.into(),
+        BookError::Gone => admission::Refusal::SittingCancelled.into(),
         BookError::Db(e) => e.into(),
     }
 }
@@ -246,7 +216,7 @@ pub async fn cancel(state: &AppState, caller: &Caller, id: i64) -> AppResult<Reg
                 ends_at: sitting.ends_at,
                 venue: &sitting.venue.describe(),
                 seat: registration.seat,
-                ticket_number: &ticket_number(sitting.starts_at, registration.id),
+                ticket_number: &sittings::ticket_number(sitting.starts_at, registration.id),
                 base_url: &state.config.public_base_url,
             },
             if caller.user_id == person.id {
@@ -289,7 +259,7 @@ pub async fn enqueue_due_reminders(state: &AppState) -> AppResult<usize> {
             ends_at: sitting.ends_at,
             venue: &sitting.venue.describe(),
             seat: d.seat,
-            ticket_number: &ticket_number(sitting.starts_at, d.registration_id),
+            ticket_number: &sittings::ticket_number(sitting.starts_at, d.registration_id),
             base_url: &state.config.public_base_url,
         }));
     }
@@ -342,7 +312,7 @@ pub async fn ticket_pdf(
             end.format("%Y年%m月%d日 %H:%M")
         )
     };
-    let number = ticket_number(sitting.starts_at, registration.id);
+    let number = sittings::ticket_number(sitting.starts_at, registration.id);
     let ticket = crate::pdf::Ticket {
         heading: "准考证".into(),
         exam_title: course.title.clone(),

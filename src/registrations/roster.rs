@@ -10,12 +10,12 @@ use super::{
 use crate::{
     AppState,
     accounts::{self, User},
+    admission::{self, Booker},
     auth::{Caller, token},
     courses,
-    domain::{Email, IdDocument, IdType, PersonName, Phone, Role},
+    domain::{Email, IdDocument, IdType, LineIssue, PersonName, Phone, Role},
     error::{AppError, AppResult},
     mail::templates,
-    question_bank::formats::LineIssue,
     sittings, tabular,
 };
 use chrono::Utc;
@@ -203,21 +203,9 @@ pub async fn enrol(
         .await
         .map_err(|_| AppError::invalid("sitting_id", "no such sitting"))?;
     let now = Utc::now();
-    if sitting.cancelled_at.is_some() {
-        return Err(AppError::conflict(
-            "sitting_cancelled",
-            None,
-            "this sitting is cancelled",
-        ));
-    }
-    if !sitting.registration_open(now) {
-        return Err(AppError::conflict(
-            "registration_closed",
-            None,
-            "registration for this sitting is not open",
-        ));
-    }
+    admission::sitting_open(&sitting, now)?;
     let course = courses::require(state, sitting.course_id).await?;
+    let booker = Booker::Roster(enterprise_id);
     let rows = read(bytes, xlsx).map_err(AppError::RosterInvalid)?;
 
     // Match every row against the accounts we hold; collect every problem before writing.
@@ -229,58 +217,50 @@ pub async fn enrol(
             Some(id) => accounts::store::user(&state.db, id).await?,
             None => None,
         };
-        let needs_certificate = course.renews_course_id;
-        match &known {
+        let refusal = match &known {
+            Some(user) if user.name != row.name.as_str() => {
+                Some("姓名与该证件号码的持有人不符".to_string())
+            }
             Some(user) => {
-                if let Some(renewed) = needs_certificate
-                    && crate::certificates::store::latest_valid(
-                        &state.db,
-                        user.id,
-                        renewed,
-                        crate::certificates::today(),
-                    )
+                let facts = admission::facts::person(state, user, &course).await?;
+                // Someone the roster booked before stays booked: uploading it again changes nothing.
+                let booked = store::for_user_in_sitting(&state.db, sitting_id, user.id)
                     .await?
-                    .is_none()
-                {
-                    errors.push(LineIssue { line: row.line, reason: "re-education needs a valid certificate of the renewed course, which this person does not hold".into() });
-                } else if user.name != row.name.as_str() {
-                    errors.push(LineIssue {
-                        line: row.line,
-                        reason: "the name does not match the holder of this ID number".into(),
-                    });
-                } else if user.enterprise_id.is_some_and(|e| e != enterprise_id) {
-                    errors.push(LineIssue {
-                        line: row.line,
-                        reason:
-                            "this person belongs to another enterprise; the bureau can move them"
-                                .into(),
-                    });
-                } else if !user.roles.contains(&Role::Candidate) {
-                    errors.push(LineIssue {
-                        line: row.line,
-                        reason: "this ID number belongs to a staff account, not a candidate".into(),
-                    });
-                }
+                    .is_some_and(|r| r.booked);
+                admission::may_book(booker, &facts)
+                    .and_then(|()| {
+                        if booked {
+                            Ok(())
+                        } else {
+                            admission::eligible(&course, &facts)
+                        }
+                    })
+                    .err()
+                    .map(|r| r.message())
             }
             None => {
                 if accounts::store::user_id_by_phone(&state.db, row.phone.as_str())
                     .await?
                     .is_some()
                 {
-                    errors.push(LineIssue {
-                        line: row.line,
-                        reason: "this mobile number belongs to another account".into(),
-                    });
+                    Some("该手机号已被其他账号使用".into())
                 } else if accounts::store::user_id_by_email(&state.db, row.email.as_str())
                     .await?
                     .is_some()
                 {
-                    errors.push(LineIssue {
-                        line: row.line,
-                        reason: "this email belongs to another account".into(),
-                    });
+                    Some("该邮箱已被其他账号使用".into())
+                } else {
+                    admission::eligible(&course, &admission::Person::new_account())
+                        .err()
+                        .map(|r| r.message())
                 }
             }
+        };
+        if let Some(reason) = refusal {
+            errors.push(LineIssue {
+                line: row.line,
+                reason,
+            });
         }
         people.push((known, row));
     }
@@ -345,7 +325,7 @@ pub async fn enrol(
                                 ends_at: sitting.ends_at,
                                 venue: &sitting.venue.describe(),
                                 seat,
-                                ticket_number: &super::ticket_number(sitting.starts_at, id),
+                                ticket_number: &sittings::ticket_number(sitting.starts_at, id),
                                 base_url: &state.config.public_base_url,
                             });
                         vec![setup_mail.clone(), confirmed]
@@ -373,7 +353,8 @@ pub async fn enrol(
             store::BookError::Full { seats_left } => AppError::RosterInvalid(vec![LineIssue {
                 line: 1,
                 reason: format!(
-                    "the roster needs more seats than the sitting has left ({seats_left})"
+                    "名单需要的座位多于剩余座位：{}",
+                    admission::Refusal::Full { seats_left }.message()
                 ),
             }]),
             other => super::book_error(other),

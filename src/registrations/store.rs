@@ -270,33 +270,6 @@ pub async fn list(
     })
 }
 
-/// A booked person with what mail needs.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct BookedPerson {
-    pub registration_id: i64,
-    pub user_id: i64,
-    pub name: String,
-    pub email: Option<String>,
-    pub seat: i64,
-    pub created_at: DateTime<Utc>,
-}
-
-pub async fn booked_with_people(
-    db: &Db,
-    sitting_id: i64,
-) -> Result<Vec<BookedPerson>, sqlx::Error> {
-    with_pool!(db, pool => {
-        sqlx::query_as(
-            "SELECT r.id AS registration_id, r.user_id, u.name, u.email, r.seat, r.created_at \
-             FROM registrations r JOIN users u ON u.id = r.user_id \
-             WHERE r.sitting_id = $1 AND r.status = 'booked' ORDER BY r.seat",
-        )
-        .bind(sitting_id)
-        .fetch_all(pool)
-        .await
-    })
-}
-
 /// Bookings in sittings that start between `from` and `until` (for reminders).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Upcoming {

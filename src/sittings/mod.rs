@@ -11,10 +11,19 @@ use crate::{
     domain::Role,
     error::{AppError, AppResult},
     mail::{OutgoingMail, templates},
-    registrations,
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
+
+/// 准考证号: the exam date (Beijing time) and the registration number.
+pub fn ticket_number(starts_at: DateTime<Utc>, registration_id: i64) -> String {
+    let cst = FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+    format!(
+        "{}{:06}",
+        starts_at.with_timezone(&cst).format("%Y%m%d"),
+        registration_id
+    )
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, poem_openapi::Enum)]
 #[serde(rename_all = "snake_case")]
@@ -275,9 +284,9 @@ pub async fn update(state: &AppState, id: i64, change: SittingChange) -> AppResu
         || plan.venue != current.venue;
     let now = Utc::now();
     let updated_venue = plan.venue.clone();
-    let bookings = registrations::store::booked_with_people(&state.db, id).await?;
+    let bookings = store::booked_with_people(&state.db, id).await?;
     let cut: Vec<i64> = if bumped > 0 {
-        let mut latest: Vec<&registrations::store::BookedPerson> = bookings.iter().collect();
+        let mut latest: Vec<&store::BookedPerson> = bookings.iter().collect();
         latest.sort_by_key(|b| std::cmp::Reverse((b.created_at, b.registration_id)));
         latest
             .iter()
@@ -301,7 +310,7 @@ pub async fn update(state: &AppState, id: i64, change: SittingChange) -> AppResu
             ends_at: plan.ends_at,
             venue: &updated_venue.describe(),
             seat: b.seat,
-            ticket_number: &registrations::ticket_number(plan.starts_at, b.registration_id),
+            ticket_number: &ticket_number(plan.starts_at, b.registration_id),
             base_url: &state.config.public_base_url,
         };
         if cut.contains(&b.registration_id) {
@@ -338,7 +347,7 @@ pub async fn cancel(state: &AppState, id: i64, reason: &str) -> AppResult<Sittin
         ));
     }
     let course: Course = courses::require(state, sitting.course_id).await?;
-    let bookings = registrations::store::booked_with_people(&state.db, id).await?;
+    let bookings = store::booked_with_people(&state.db, id).await?;
     let venue = sitting.venue.describe();
     let mails: Vec<OutgoingMail> = bookings
         .iter()
@@ -354,10 +363,7 @@ pub async fn cancel(state: &AppState, id: i64, reason: &str) -> AppResult<Sittin
                     ends_at: sitting.ends_at,
                     venue: &venue,
                     seat: b.seat,
-                    ticket_number: &registrations::ticket_number(
-                        sitting.starts_at,
-                        b.registration_id,
-                    ),
+                    ticket_number: &ticket_number(sitting.starts_at, b.registration_id),
                     base_url: &state.config.public_base_url,
                 },
                 &format!("考试场次取消：{reason}"),

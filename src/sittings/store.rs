@@ -201,3 +201,30 @@ pub async fn is_proctor(db: &Db, id: i64, user_id: i64) -> Result<bool, sqlx::Er
         Ok(n > 0)
     })
 }
+
+/// A booked person with what mail needs.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BookedPerson {
+    pub registration_id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub email: Option<String>,
+    pub seat: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn booked_with_people(
+    db: &Db,
+    sitting_id: i64,
+) -> Result<Vec<BookedPerson>, sqlx::Error> {
+    with_pool!(db, pool => {
+        sqlx::query_as(
+            "SELECT r.id AS registration_id, r.user_id, u.name, u.email, r.seat, r.created_at \
+             FROM registrations r JOIN users u ON u.id = r.user_id \
+             WHERE r.sitting_id = $1 AND r.status = 'booked' ORDER BY r.seat",
+        )
+        .bind(sitting_id)
+        .fetch_all(pool)
+        .await
+    })
+}

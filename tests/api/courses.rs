@@ -221,9 +221,7 @@ async fn the_shipped_banks_and_courses_load_on_a_fresh_start() {
     }
 
     // A restart on the same database loads nothing twice.
-    let again = safecert::question_bank::shipped::load_if_empty(&app.state)
-        .await
-        .unwrap();
+    let again = safecert::shipped::load_if_empty(&app.state).await.unwrap();
     assert!(again.is_none());
 }
 
@@ -312,7 +310,7 @@ fn every_shipped_bank_file_is_embedded() {
         .filter(|n| n.ends_with(".toml") && n != "courses.toml")
         .collect();
     on_disk.sort();
-    let mut embedded: Vec<String> = safecert::question_bank::shipped::BANK_FILES
+    let mut embedded: Vec<String> = safecert::shipped::BANK_FILES
         .iter()
         .map(|(n, _)| n.to_string())
         .collect();

@@ -95,7 +95,7 @@ impl TestApp {
             .await
             .unwrap()
             .unwrap();
-        let paper = safecert::exam::store::paper(&self.state.db, a.registration_id)
+        let paper = safecert::paper::store::paper(&self.state.db, a.registration_id)
             .await
             .unwrap()
             .unwrap();

@@ -418,7 +418,7 @@ async fn an_enterprise_enrols_a_500_person_roster_all_or_nothing() {
         over.body["errors"][0]["reason"]
             .as_str()
             .unwrap()
-            .contains("seats"),
+            .contains("座位"),
         "{}",
         over.text
     );

@@ -36,12 +36,7 @@ pub enum ParsedAnswer {
     TrueFalse(bool),
 }
 
-/// A line-numbered note about part of a file.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LineIssue {
-    pub line: usize,
-    pub reason: String,
-}
+pub use crate::domain::LineIssue;
 
 /// The outcome of parsing one file.
 #[derive(Debug, Default, Clone, PartialEq)]

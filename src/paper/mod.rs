@@ -2,7 +2,9 @@
 //! the same paper every time; another seed gives other questions and option orders. The
 //! answer key travels with the paper on the server only.
 
-use crate::courses::blueprint::{Blueprint, Scoring};
+pub mod store;
+
+use crate::blueprint::{Blueprint, Scoring};
 use crate::question_bank::content::{ChoiceOption, QuestionContent, QuestionKind};
 use serde::{Deserialize, Serialize};
 
@@ -155,7 +157,7 @@ impl Rng {
     }
 }
 
-fn matches(section: &crate::courses::blueprint::Section, c: &Candidate<'_>) -> bool {
+fn matches(section: &crate::blueprint::Section, c: &Candidate<'_>) -> bool {
     c.content.kind == section.kind
         && section.bank_id.is_none_or(|b| b == c.bank_id)
         && (section.tags.is_empty() || c.content.tags.iter().any(|t| section.tags.contains(t)))
@@ -251,7 +253,7 @@ fn shuffle_options(rng: &mut Rng, content: &QuestionContent) -> (Vec<ChoiceOptio
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::courses::blueprint::{DifficultyBand, Section};
+    use crate::blueprint::{DifficultyBand, Section};
     use crate::question_bank::content::true_false_options;
 
     fn bank() -> Vec<QuestionContent> {

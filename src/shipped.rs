@@ -1,15 +1,12 @@
 //! The banks and demo courses shipped in `question-bank/`, embedded in the binary so a fresh
 //! database gets them wherever the service runs from.
 
-use super::formats::Format;
 use crate::{
     AppState,
-    courses::{
-        self, CourseCategory, NewCourse, ReviewAfter,
-        blueprint::{Blueprint, DifficultyBand, Scoring, Section},
-    },
+    blueprint::{Blueprint, DifficultyBand, Scoring, Section},
+    courses::{self, CourseCategory, NewCourse, ReviewAfter},
     error::{AppError, AppResult},
-    question_bank::{self, content::QuestionKind},
+    question_bank::{self, content::QuestionKind, formats::Format},
 };
 use serde::Deserialize;
 
@@ -17,43 +14,43 @@ use serde::Deserialize;
 pub const BANK_FILES: &[(&str, &str)] = &[
     (
         "first-responder-rescue.toml",
-        include_str!("../../question-bank/first-responder-rescue.toml"),
+        include_str!("../question-bank/first-responder-rescue.toml"),
     ),
     (
         "first-responder-hazards.toml",
-        include_str!("../../question-bank/first-responder-hazards.toml"),
+        include_str!("../question-bank/first-responder-hazards.toml"),
     ),
     (
         "safety-manager-law.toml",
-        include_str!("../../question-bank/safety-manager-law.toml"),
+        include_str!("../question-bank/safety-manager-law.toml"),
     ),
     (
         "safety-manager-practice.toml",
-        include_str!("../../question-bank/safety-manager-practice.toml"),
+        include_str!("../question-bank/safety-manager-practice.toml"),
     ),
     (
         "reeducation-electroplating.toml",
-        include_str!("../../question-bank/reeducation-electroplating.toml"),
+        include_str!("../question-bank/reeducation-electroplating.toml"),
     ),
     (
         "reeducation-confined-space.toml",
-        include_str!("../../question-bank/reeducation-confined-space.toml"),
+        include_str!("../question-bank/reeducation-confined-space.toml"),
     ),
     (
         "reeducation-lithium-battery.toml",
-        include_str!("../../question-bank/reeducation-lithium-battery.toml"),
+        include_str!("../question-bank/reeducation-lithium-battery.toml"),
     ),
     (
         "reeducation-combustible-dust.toml",
-        include_str!("../../question-bank/reeducation-combustible-dust.toml"),
+        include_str!("../question-bank/reeducation-combustible-dust.toml"),
     ),
     (
         "reeducation-hazardous-chemicals.toml",
-        include_str!("../../question-bank/reeducation-hazardous-chemicals.toml"),
+        include_str!("../question-bank/reeducation-hazardous-chemicals.toml"),
     ),
 ];
 
-pub const COURSES_FILE: &str = include_str!("../../question-bank/courses.toml");
+pub const COURSES_FILE: &str = include_str!("../question-bank/courses.toml");
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
