@@ -187,6 +187,15 @@ async fn import_files(
             }
         }
     }
+    let named: Vec<question_bank::BankFile<'_>> = files
+        .iter()
+        .map(|(shown, target, _, checked)| question_bank::BankFile {
+            file: shown,
+            bank: target,
+            checked,
+        })
+        .collect();
+    problems.extend(question_bank::clashing_refs(&named));
     if !problems.is_empty() {
         // Several lines would break "one clear line": list them, then fail with a count.
         for p in &problems {

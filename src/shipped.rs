@@ -6,7 +6,7 @@ use crate::{
     blueprint::{Blueprint, DifficultyBand, Scoring, Section},
     courses::{self, CourseCategory, NewCourse, ReviewAfter},
     error::{AppError, AppResult},
-    question_bank::{self, content::QuestionKind, formats::Format},
+    question_bank::{self, BankFile, CheckedFile, content::QuestionKind, formats::Format},
 };
 use serde::Deserialize;
 
@@ -103,6 +103,34 @@ pub struct Loaded {
     pub courses: usize,
 }
 
+/// Reads and checks every shipped bank file: (bank, description, questions) per file, or what
+/// is wrong, with the file and line. Nothing is written until all of them pass.
+pub fn read_banks() -> Result<Vec<(String, Option<String>, CheckedFile)>, String> {
+    let mut files = Vec::with_capacity(BANK_FILES.len());
+    for (name, text) in BANK_FILES {
+        let (meta, checked) = question_bank::read_file(Format::Native, text.as_bytes())
+            .map_err(|errors| format!("shipped bank {name} is invalid: {errors:?}"))?;
+        let bank = meta.bank.ok_or_else(|| format!("{name} names no bank"))?;
+        files.push((*name, bank, meta.description, checked));
+    }
+    let named: Vec<BankFile<'_>> = files
+        .iter()
+        .map(|(file, bank, _, checked)| BankFile {
+            file,
+            bank,
+            checked,
+        })
+        .collect();
+    let clashes = question_bank::clashing_refs(&named);
+    if !clashes.is_empty() {
+        return Err(clashes.join("; "));
+    }
+    Ok(files
+        .into_iter()
+        .map(|(_, bank, description, checked)| (bank, description, checked))
+        .collect())
+}
+
 /// Loads every shipped bank and course into a database that has no banks yet; a database
 /// with banks is left alone (the bureau owns its content from then on).
 pub async fn load_if_empty(state: &AppState) -> AppResult<Option<Loaded>> {
@@ -111,21 +139,14 @@ pub async fn load_if_empty(state: &AppState) -> AppResult<Option<Loaded>> {
         return Ok(None);
     }
     let mut loaded = Loaded::default();
-    for (name, text) in BANK_FILES {
-        let (meta, checked) =
-            question_bank::read_file(Format::Native, text.as_bytes()).map_err(|errors| {
-                AppError::Internal(anyhow::anyhow!(
-                    "shipped bank {name} is invalid: {errors:?}"
-                ))
-            })?;
-        let bank_name = meta
-            .bank
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("{name} names no bank")))?;
+    for (bank_name, description, checked) in
+        read_banks().map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?
+    {
         let bank = match question_bank::store::bank_by_name(&state.db, &bank_name).await? {
             Some(bank) => bank,
             None => {
                 loaded.banks += 1;
-                question_bank::create_bank(state, &bank_name, meta.description.as_deref()).await?
+                question_bank::create_bank(state, &bank_name, description.as_deref()).await?
             }
         };
         let report = question_bank::import_checked(state, bank.id, checked).await?;

@@ -54,6 +54,36 @@ pub async fn require_bank(state: &AppState, id: i64) -> AppResult<Bank> {
 pub struct CheckedFile {
     pub questions: Vec<(String, QuestionStatus, QuestionContent)>,
     pub skipped: Vec<LineIssue>,
+    /// The refs the file itself gives, with their lines (content-keyed questions have none).
+    pub refs: Vec<(String, usize)>,
+}
+
+/// A checked file headed for a bank, named as its reader knows it.
+pub struct BankFile<'a> {
+    pub file: &'a str,
+    pub bank: &'a str,
+    pub checked: &'a CheckedFile,
+}
+
+/// Refs are unique within a bank: a ref that two files headed for the same bank both use
+/// would make the second question a new version of the first. Names both places of each.
+pub fn clashing_refs(files: &[BankFile<'_>]) -> Vec<String> {
+    let mut seen: HashMap<(&str, &str), (&str, usize)> = HashMap::new();
+    let mut clashes = Vec::new();
+    for f in files {
+        for (reference, line) in &f.checked.refs {
+            match seen.get(&(f.bank, reference.as_str())) {
+                Some((first_file, first_line)) => clashes.push(format!(
+                    "ref {reference} is used twice in bank “{}”: {first_file} line {first_line} and {} line {line}",
+                    f.bank, f.file
+                )),
+                None => {
+                    seen.insert((f.bank, reference.as_str()), (f.file, *line));
+                }
+            }
+        }
+    }
+    clashes
 }
 
 /// Turns a parsed file into checked questions, or every problem with its line.
@@ -61,6 +91,7 @@ pub fn check_parsed(parsed: Parsed) -> Result<CheckedFile, Vec<LineIssue>> {
     let mut errors = parsed.errors;
     let mut questions = Vec::new();
     let mut seen_refs: HashMap<String, usize> = HashMap::new();
+    let mut refs = Vec::new();
     for q in &parsed.questions {
         let content = match QuestionContent::from_parsed(q) {
             Ok(c) => c,
@@ -87,6 +118,7 @@ pub fn check_parsed(parsed: Parsed) -> Result<CheckedFile, Vec<LineIssue>> {
                     });
                     continue;
                 }
+                refs.push((r.clone(), q.line));
                 r.clone()
             }
             None => format!("H-{}", &content.content_hash()[..16]),
@@ -97,6 +129,7 @@ pub fn check_parsed(parsed: Parsed) -> Result<CheckedFile, Vec<LineIssue>> {
         Ok(CheckedFile {
             questions,
             skipped: parsed.skipped,
+            refs,
         })
     } else {
         errors.sort_by_key(|e| e.line);

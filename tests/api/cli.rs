@@ -170,6 +170,31 @@ async fn import_reads_every_file_first_and_writes_nothing_on_a_problem() {
         .unwrap();
     assert_eq!(banks.len(), 1);
 
+    // Two files of one bank that use one ref for different questions: refused, both named.
+    let law = dir.join("law.toml");
+    let practice = dir.join("practice.toml");
+    let clash = |stem: &str| {
+        format!(
+            "format = \"safecert-bank/1\"\nbank = \"测试题库\"\n\n[[questions]]\nref = \"T-ACC-001\"\nkind = \"true_false\"\nstem = \"{stem}\"\nanswer = \"T\"\n"
+        )
+    };
+    std::fs::write(&law, clash("发生事故后应立即报告本单位负责人。")).unwrap();
+    std::fs::write(&practice, clash("应急预案应定期组织演练。")).unwrap();
+    let clashed = safecert(&env, &["import", &path(&law), &path(&practice)]);
+    assert!(!clashed.status.success());
+    let said = stderr(&clashed);
+    assert!(
+        said.contains("T-ACC-001")
+            && said.contains("law.toml line 4")
+            && said.contains("practice.toml line 4"),
+        "{said}"
+    );
+    let bank = safecert::question_bank::store::bank_by_name(&state.db, "测试题库")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(bank.active_questions, 5, "the clashing files wrote nothing");
+
     let unknown = safecert(&env, &["import", "--format", "docx", &path(&native)]);
     assert!(!unknown.status.success());
     assert!(stderr(&unknown).contains("--format"));

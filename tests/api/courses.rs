@@ -129,18 +129,20 @@ async fn the_shipped_banks_and_courses_load_on_a_fresh_start() {
             .cloned()
             .unwrap()
     };
-    assert!(
-        by_name("应急第一响应人")["active_questions"]
-            .as_i64()
-            .unwrap()
-            >= 150
-    );
-    assert!(
-        by_name("生产经营单位主要负责人和安全生产管理人员")["active_questions"]
-            .as_i64()
-            .unwrap()
-            >= 150
-    );
+    // Every question of every shipped file is there: none lost to a ref another file reuses.
+    let shipped = shipped_files();
+    let mut expected: std::collections::BTreeMap<String, i64> = Default::default();
+    for (_, bank, questions) in &shipped {
+        *expected.entry(bank.clone()).or_default() += questions.len() as i64;
+    }
+    assert_eq!(expected.values().sum::<i64>(), 617);
+    for (bank, count) in &expected {
+        assert_eq!(
+            by_name(bank)["active_questions"].as_i64().unwrap(),
+            *count,
+            "{bank}"
+        );
+    }
     for re in [
         "再培训：电镀行业",
         "再培训：有限空间作业",
@@ -316,4 +318,117 @@ fn every_shipped_bank_file_is_embedded() {
         .collect();
     embedded.sort();
     assert_eq!(on_disk, embedded);
+}
+
+/// The shipped bank files as they are on disk: (file, bank, questions).
+fn shipped_files() -> Vec<(String, String, Vec<toml::Table>)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("question-bank");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "toml")
+                && p.file_name().is_some_and(|n| n != "courses.toml")
+        })
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let file: toml::Table = std::fs::read_to_string(&path).unwrap().parse().unwrap();
+            let questions = file["questions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|q| q.as_table().unwrap().clone())
+                .collect();
+            (
+                path.file_name().unwrap().to_string_lossy().into_owned(),
+                file["bank"].as_str().unwrap().to_string(),
+                questions,
+            )
+        })
+        .collect()
+}
+
+/// Guessing from the look of the options must not pay: in every shipped file the key is the
+/// longest option (ties count) in at most 35 % of single-choice questions, and no
+/// multiple-choice question keys every option, nor do most key all but one.
+#[test]
+fn the_shipped_keys_cannot_be_guessed_from_the_options() {
+    for (file, _, questions) in shipped_files() {
+        let of_kind = |kind: &str| -> Vec<&toml::Table> {
+            questions
+                .iter()
+                .filter(|q| q["kind"].as_str() == Some(kind))
+                .collect()
+        };
+        let options = |q: &toml::Table| -> Vec<usize> {
+            q["options"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o.as_str().unwrap().chars().count())
+                .collect()
+        };
+        let keys = |q: &toml::Table| -> Vec<usize> {
+            q["answer"]
+                .as_str()
+                .unwrap()
+                .bytes()
+                .map(|k| usize::from(k - b'A'))
+                .collect()
+        };
+
+        let single = of_kind("single");
+        let longest = single
+            .iter()
+            .filter(|q| {
+                let lengths = options(q);
+                lengths[keys(q)[0]] == *lengths.iter().max().unwrap()
+            })
+            .count();
+        assert!(
+            !single.is_empty() && longest * 100 <= single.len() * 35,
+            "{file}: the key is the longest option in {longest} of {} single-choice questions",
+            single.len()
+        );
+
+        let multiple = of_kind("multiple");
+        let mut all_but_one = 0;
+        let mut key_counts = std::collections::BTreeSet::new();
+        for q in &multiple {
+            let (n_keys, n_options) = (keys(q).len(), options(q).len());
+            assert!(
+                (2..n_options).contains(&n_keys),
+                "{file}: {} keys {n_keys} of {n_options} options",
+                q["ref"]
+            );
+            all_but_one += usize::from(n_keys == n_options - 1);
+            key_counts.insert(n_keys);
+        }
+        assert!(
+            all_but_one * 2 <= multiple.len(),
+            "{file}: {all_but_one} of {} multiple-choice questions key all options but one",
+            multiple.len()
+        );
+        assert!(
+            key_counts.len() >= 2,
+            "{file}: every multiple-choice question keys {key_counts:?} options"
+        );
+    }
+}
+
+/// The yearly re-education minimum for principal persons and safety managers of
+/// hazardous-chemical units is 16 学时 (生产经营单位安全培训规定 第九条).
+#[test]
+fn the_hazardous_chemicals_re_education_counts_sixteen_hours() {
+    let courses: toml::Table = safecert::shipped::COURSES_FILE.parse().unwrap();
+    let re_hc = courses["courses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"].as_str() == Some("RE-HC"))
+        .unwrap();
+    assert!(re_hc["training_hours"].as_integer().unwrap() >= 16);
 }

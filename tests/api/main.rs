@@ -1,6 +1,7 @@
 //! End-to-end tests over HTTP. Run on the embedded defaults by `cargo test`; `.ci/run`
 //! runs them again with TEST_DATABASE_URL and TEST_REDIS_URL set.
 
+mod admission;
 mod auth;
 mod banks;
 mod certificates;

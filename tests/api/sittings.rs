@@ -233,7 +233,7 @@ async fn registration_follows_its_window_and_cancelled_sittings_refuse() {
 }
 
 /// A roster as an enterprise's HR keeps it: 姓名, 身份证号, 手机号, 邮箱, 岗位.
-fn roster_xlsx(people: std::ops::Range<u32>, bad_rows: &[(u32, &str)]) -> Vec<u8> {
+pub fn roster_xlsx(people: std::ops::Range<u32>, bad_rows: &[(u32, &str)]) -> Vec<u8> {
     let mut workbook = rust_xlsxwriter::Workbook::new();
     let sheet = workbook.add_worksheet();
     for (c, h) in ["姓名", "身份证号", "手机号", "邮箱", "岗位"]
@@ -264,7 +264,12 @@ fn roster_xlsx(people: std::ops::Range<u32>, bad_rows: &[(u32, &str)]) -> Vec<u8
 }
 
 impl TestApp {
-    async fn enterprise_with_admin(&self, bureau: &str, code: &str, admin_n: u32) -> (i64, String) {
+    pub async fn enterprise_with_admin(
+        &self,
+        bureau: &str,
+        code: &str,
+        admin_n: u32,
+    ) -> (i64, String) {
         let e = self
             .post(
                 "/api/v1/enterprises",
@@ -281,7 +286,7 @@ impl TestApp {
         (id, self.token(&phone(admin_n), PASSWORD).await)
     }
 
-    async fn upload_roster(
+    pub async fn upload_roster(
         &self,
         token: &str,
         enterprise: i64,
