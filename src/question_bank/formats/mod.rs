@@ -140,6 +140,26 @@ mod tests {
         assert_eq!(Format::from_path("x.pdf"), None);
     }
 
+    /// One HTML-to-text path: the same HTML stem reads the same through GIFT and Moodle XML,
+    /// entities the old GIFT table lacked included.
+    #[test]
+    fn html_reads_the_same_through_gift_and_moodle_xml() {
+        let html =
+            "<p>&eacute;t&eacute; &#150; 应急<b>管理</b>&nbsp;局</p><p>&Omega; &le; 3&trade;</p>";
+        let gift = format!("::Q:: [html]{} {{T}}\n", html.replace('#', "\\#"));
+        let xml = format!(
+            "<quiz><question type=\"truefalse\"><name><text>Q</text></name>\
+             <questiontext format=\"html\"><text><![CDATA[{html}]]></text></questiontext>\
+             <answer fraction=\"100\"><text>true</text></answer>\
+             <answer fraction=\"0\"><text>false</text></answer></question></quiz>"
+        );
+        let (_, from_gift) = parse(Format::Gift, gift.as_bytes());
+        let (_, from_xml) = parse(Format::Moodlexml, xml.as_bytes());
+        assert!(from_gift.errors.is_empty() && from_xml.errors.is_empty());
+        assert_eq!(from_gift.questions[0].stem, "été – 应急管理 局 Ω ≤ 3™");
+        assert_eq!(from_gift.questions[0].stem, from_xml.questions[0].stem);
+    }
+
     #[test]
     fn non_utf8_text_is_an_error_not_garbage() {
         let (_, parsed) = parse(Format::Gift, b"\xff\xfe::Q:: x {T}");
