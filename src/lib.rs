@@ -1,6 +1,7 @@
 //! SafeCert: training, examination and certification for a district emergency management
 //! bureau (区应急管理局). `main.rs` parses the command line; `startup` builds the app.
 
+pub mod access;
 pub mod accounts;
 pub mod admission;
 pub mod api;

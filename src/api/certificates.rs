@@ -162,7 +162,7 @@ impl CertificatesApi {
             .map(|d| certificates::today() + chrono::Duration::days(d.clamp(0, 3650)));
         let (items, total) = certificates::store::list(
             &self.state.db,
-            certificates::scope(&auth.0),
+            crate::access::scope(&auth.0),
             until,
             limit,
             offset,

@@ -1,7 +1,9 @@
 //! Sittings, registrations, enterprise roster enrolment and ticket look-up.
 
 use crate::{
-    AppState, accounts,
+    AppState,
+    access::{self, Scope},
+    accounts,
     api::{
         ApiTags,
         error::ApiResult,
@@ -10,7 +12,7 @@ use crate::{
     },
     domain::Role,
     error::AppError,
-    registrations::{self, BookOutcome, Registration, roster, store::Scope},
+    registrations::{self, BookOutcome, Registration, roster},
     sittings::{self, Sitting, SittingChange, SittingPlan, SittingStatus, Venue, VenueKind},
 };
 use chrono::{DateTime, Utc};
@@ -361,18 +363,15 @@ impl SittingsApi {
         offset: Query<Option<i64>>,
     ) -> ApiResult<Json<Page<RegistrationView>>> {
         let caller = &auth.0;
+        // A proctor sees every booking of a sitting they proctor, when they ask for it.
         let proctoring = match sitting_id.0 {
-            Some(s) if caller.has(Role::Proctor) => {
-                sittings::store::is_proctor(&self.state.db, s, caller.user_id).await?
-            }
-            _ => false,
+            Some(s) => access::proctors(&self.state.db, caller, s).await?,
+            None => false,
         };
-        let scope = if caller.is_bureau() || proctoring {
+        let scope = if proctoring {
             Scope::All
-        } else if caller.has(Role::EnterpriseAdmin) && caller.enterprise_id.is_some() {
-            Scope::Enterprise(caller.enterprise_id.unwrap_or_default())
         } else {
-            Scope::User(caller.user_id)
+            access::scope(caller)
         };
         let (limit, offset) = window(limit.0, offset.0);
         let (items, total) =
@@ -476,11 +475,7 @@ impl SittingsApi {
             .await?
             .ok_or_else(not_found)?;
         let caller = &auth.0;
-        let allowed = caller.is_bureau()
-            || (caller.has(Role::Proctor)
-                && sittings::store::is_proctor(&self.state.db, r.sitting_id, caller.user_id)
-                    .await?);
-        if !allowed {
+        if !access::oversees_sitting(&self.state.db, caller, r.sitting_id).await? {
             return Err(not_found().into());
         }
         let person = accounts::require_user(&self.state, r.user_id).await?;

@@ -39,10 +39,7 @@ impl Viewer {
             Some(Viewer::Bureau)
         } else if caller.user_id == user.id {
             Some(Viewer::Themselves)
-        } else if caller.has(Role::EnterpriseAdmin)
-            && caller.enterprise_id.is_some()
-            && caller.enterprise_id == user.enterprise_id
-        {
+        } else if crate::access::sees_person(caller, user.id, [user.enterprise_id]) {
             Some(Viewer::EnterpriseAdmin)
         } else {
             None
@@ -188,12 +185,14 @@ impl UsersApi {
             let total = items.len() as i64;
             return Ok(Json(Page { items, total }));
         }
-        let scope = if caller.is_bureau() {
-            None
-        } else {
-            Some(caller.enterprise_id.ok_or_else(|| {
-                AppError::forbidden("this enterprise admin account has no enterprise")
-            })?)
+        let scope = match crate::access::scope(&caller) {
+            crate::access::Scope::All => None,
+            crate::access::Scope::Enterprise(e) => Some(e),
+            crate::access::Scope::Own(_) => {
+                return Err(
+                    AppError::forbidden("this enterprise admin account has no enterprise").into(),
+                );
+            }
         };
         let (limit, offset) = window(limit.0, offset.0);
         let (users, total) =

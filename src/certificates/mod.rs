@@ -8,10 +8,10 @@ pub mod store;
 pub mod templates;
 
 use crate::{
-    AppState, accounts,
+    AppState, access, accounts,
     auth::Caller,
     courses::{self, Course},
-    domain::{Role, mask_name},
+    domain::mask_name,
     error::{AppError, AppResult},
     mail::{Attachment, OutgoingMail, templates::local_time},
 };
@@ -201,34 +201,25 @@ pub async fn issue(state: &AppState, earned: &Earned) -> AppResult<Certificate> 
     }
 }
 
-/// Who sees which certificates: their own; an enterprise admin their staff's; the bureau all.
-pub fn scope(caller: &Caller) -> store::Scope {
-    if caller.is_bureau() {
-        store::Scope::All
-    } else if caller.has(Role::EnterpriseAdmin) && caller.enterprise_id.is_some() {
-        store::Scope::Enterprise(caller.enterprise_id.unwrap_or_default())
-    } else {
-        store::Scope::Holder(caller.user_id)
-    }
-}
-
 pub async fn require_visible(state: &AppState, caller: &Caller, id: i64) -> AppResult<Certificate> {
     let not_found = || AppError::not_found("certificate_not_found", "no such certificate");
     let cert = store::certificate(&state.db, id)
         .await?
         .ok_or_else(not_found)?;
-    let allowed = match scope(caller) {
-        store::Scope::All => true,
-        store::Scope::Holder(u) => cert.user_id == u,
-        store::Scope::Enterprise(e) => {
+    // Only an enterprise admin's answer depends on where the holder works.
+    let holder_enterprise = match access::enterprise_admin_of(caller) {
+        Some(_) => {
             accounts::require_user(state, cert.user_id)
                 .await?
                 .enterprise_id
-                == Some(e)
-                || cert.user_id == caller.user_id
         }
+        None => None,
     };
-    if allowed { Ok(cert) } else { Err(not_found()) }
+    if access::sees_person(caller, cert.user_id, [holder_enterprise]) {
+        Ok(cert)
+    } else {
+        Err(not_found())
+    }
 }
 
 fn holder_mail(
@@ -412,8 +403,7 @@ pub async fn enterprise_zip(
     enterprise_id: i64,
     within_days: Option<i64>,
 ) -> AppResult<Vec<u8>> {
-    let own = caller.has(Role::EnterpriseAdmin) && caller.enterprise_id == Some(enterprise_id);
-    if !(own || caller.is_bureau()) {
+    if !access::acts_for_enterprise(caller, enterprise_id) {
         return Err(AppError::forbidden(
             "only this enterprise's admin (or the bureau)",
         ));
@@ -421,7 +411,7 @@ pub async fn enterprise_zip(
     let until = within_days.map(|d| today() + chrono::Duration::days(d));
     let (certs, _) = store::list(
         &state.db,
-        store::Scope::Enterprise(enterprise_id),
+        access::Scope::Enterprise(enterprise_id),
         until,
         10_000,
         0,

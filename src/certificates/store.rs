@@ -1,6 +1,6 @@
 //! SQL for certificates and their numbering.
 
-use crate::{db::Db, enqueue_mails, error::AppError, mail::OutgoingMail, with_pool};
+use crate::{access::Scope, db::Db, enqueue_mails, error::AppError, mail::OutgoingMail, with_pool};
 use chrono::{DateTime, NaiveDate, Utc};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -128,12 +128,6 @@ pub async fn revoke(
     Ok(())
 }
 
-pub enum Scope {
-    All,
-    Holder(i64),
-    Enterprise(i64),
-}
-
 /// Certificates in pages, soonest expiry first; `expiring_by` keeps unrevoked ones that
 /// expire by that date.
 pub async fn list(
@@ -145,7 +139,7 @@ pub async fn list(
 ) -> Result<(Vec<Certificate>, i64), sqlx::Error> {
     let (holder, enterprise) = match scope {
         Scope::All => (None, None),
-        Scope::Holder(u) => (Some(u), None),
+        Scope::Own(u) => (Some(u), None),
         Scope::Enterprise(e) => (None, Some(e)),
     };
     let filter = "WHERE ($1 IS NULL OR user_id = $1) \

@@ -12,7 +12,6 @@ use crate::{
     AppState,
     auth::Caller,
     courses::{self, Course},
-    domain::Role,
     error::{AppError, AppResult},
     live::{SaveResult, SessionInit, Snapshot, StoreUnavailable, StoredAnswer},
     paper::{self, Paper},
@@ -532,10 +531,7 @@ pub async fn result_for(
         .ok_or_else(|| AppError::not_found("attempt_not_found", "no such attempt"))?;
     let viewer = if attempt.user_id == caller.user_id {
         ResultViewer::Candidate
-    } else if caller.is_bureau()
-        || (caller.has(Role::Proctor)
-            && sittings::store::is_proctor(&state.db, attempt.sitting_id, caller.user_id).await?)
-    {
+    } else if crate::access::oversees_sitting(&state.db, caller, attempt.sitting_id).await? {
         ResultViewer::Staff
     } else {
         return Err(AppError::not_found("attempt_not_found", "no such attempt"));
@@ -586,10 +582,7 @@ pub async fn graded_questions(
 }
 
 async fn require_proctor_of(state: &AppState, caller: &Caller, sitting_id: i64) -> AppResult<()> {
-    if caller.is_bureau()
-        || (caller.has(Role::Proctor)
-            && sittings::store::is_proctor(&state.db, sitting_id, caller.user_id).await?)
-    {
+    if crate::access::oversees_sitting(&state.db, caller, sitting_id).await? {
         Ok(())
     } else {
         Err(AppError::forbidden(

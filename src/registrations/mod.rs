@@ -6,7 +6,7 @@ pub mod roster;
 pub mod store;
 
 use crate::{
-    AppState,
+    AppState, access,
     accounts::{self, User},
     admission::{self, Booker},
     auth::Caller,
@@ -154,14 +154,14 @@ pub fn book_error(e: BookError) -> AppError {
     }
 }
 
-/// Whether `caller` may see or act on `registration` of `person`.
+/// Whether `caller` may see or act on `registration` of `person`: the person, the bureau, or
+/// the admin of the enterprise that booked it or that the person belongs to.
 pub fn may_access(caller: &Caller, registration: &Registration, person: &User) -> bool {
-    caller.is_bureau()
-        || caller.user_id == registration.user_id
-        || (caller.has(Role::EnterpriseAdmin)
-            && caller.enterprise_id.is_some()
-            && (caller.enterprise_id == registration.enterprise_id
-                || caller.enterprise_id == person.enterprise_id))
+    access::sees_person(
+        caller,
+        registration.user_id,
+        [registration.enterprise_id, person.enterprise_id],
+    )
 }
 
 /// Loads a registration the caller may see; others get the same 404 as a missing one.
@@ -175,9 +175,9 @@ pub async fn require_visible(
         .await?
         .ok_or_else(not_found)?;
     let person = accounts::require_user(state, registration.user_id).await?;
-    let proctor = caller.has(Role::Proctor)
-        && sittings::store::is_proctor(&state.db, registration.sitting_id, caller.user_id).await?;
-    if may_access(caller, &registration, &person) || proctor {
+    if may_access(caller, &registration, &person)
+        || access::proctors(&state.db, caller, registration.sitting_id).await?
+    {
         Ok((registration, person))
     } else {
         Err(not_found())

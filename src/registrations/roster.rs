@@ -13,7 +13,7 @@ use crate::{
     admission::{self, Booker},
     auth::{Caller, token},
     courses,
-    domain::{Email, IdDocument, IdType, LineIssue, PersonName, Phone, Role},
+    domain::{Email, IdDocument, IdType, LineIssue, PersonName, Phone},
     error::{AppError, AppResult},
     mail::templates,
     sittings, tabular,
@@ -190,8 +190,7 @@ pub async fn enrol(
     bytes: &[u8],
     xlsx: bool,
 ) -> AppResult<EnrolmentReport> {
-    let own = caller.has(Role::EnterpriseAdmin) && caller.enterprise_id == Some(enterprise_id);
-    if !(own || caller.is_bureau()) {
+    if !crate::access::acts_for_enterprise(caller, enterprise_id) {
         return Err(AppError::forbidden(
             "only this enterprise's admin (or the bureau) enrols its staff",
         ));

@@ -3,7 +3,7 @@
 //! for one sitting queue up and the capacity holds exactly.
 
 use super::Registration;
-use crate::{db::Db, enqueue_mails, mail::OutgoingMail, with_pool};
+use crate::{access::Scope, db::Db, enqueue_mails, mail::OutgoingMail, with_pool};
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -233,14 +233,6 @@ pub async fn for_user_in_sitting(
     Ok(row.map(Into::into))
 }
 
-/// Who may see which registrations.
-pub enum Scope {
-    All,
-    User(i64),
-    /// Staff of an enterprise: people it enrolled or who belong to it.
-    Enterprise(i64),
-}
-
 pub async fn list(
     db: &Db,
     scope: Scope,
@@ -250,7 +242,7 @@ pub async fn list(
 ) -> Result<(Vec<Registration>, i64), sqlx::Error> {
     let (user, enterprise) = match scope {
         Scope::All => (None, None),
-        Scope::User(u) => (Some(u), None),
+        Scope::Own(u) => (Some(u), None),
         Scope::Enterprise(e) => (None, Some(e)),
     };
     let filter = "WHERE ($1 IS NULL OR r.user_id = $1) \
