@@ -1,0 +1,236 @@
+//! A candidate's live session: start or resume an attempt, reload it, save answers one by one.
+
+use super::papers::prepare_papers;
+use super::{Attempt, AttemptStatus, store, store_down};
+use crate::{
+    AppState,
+    auth::Caller,
+    error::{AppError, AppResult},
+    live::{SaveResult, SessionInit, StoredAnswer},
+    sittings::SittingStatus,
+};
+use chrono::Utc;
+use std::collections::BTreeMap;
+
+/// `fresh`: the attempt was created just now, so nothing can be journalled for it yet.
+fn session_init(attempt: &Attempt, keys: &[String], fresh: bool) -> SessionInit {
+    SessionInit {
+        attempt_id: attempt.id,
+        user_id: attempt.user_id,
+        deadline: attempt.deadline,
+        keys: keys.to_vec(),
+        fresh,
+    }
+}
+
+/// What a candidate gets back from start, resume or reload.
+pub struct LiveView {
+    pub attempt: Attempt,
+    /// The candidate's questions, pre-rendered JSON (no key).
+    pub questions_json: String,
+    pub answers: BTreeMap<u32, StoredAnswer>,
+    pub created: bool,
+}
+
+/// Starts the caller's attempt in a sitting, or resumes it. One read decides (see
+/// `store::start_context`) and one transaction writes the attempt.
+pub async fn start(state: &AppState, caller: &Caller, sitting_id: i64) -> AppResult<LiveView> {
+    let ctx = store::start_context(&state.db, sitting_id, caller.user_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("sitting_not_found", "no such sitting"))?;
+    let Some((registration_id, true)) = ctx.registration else {
+        return Err(AppError::Forbidden {
+            code: "not_registered",
+            message: "you have no booking in this sitting".into(),
+        });
+    };
+    if ctx.attempt_exists {
+        let attempt = store::attempt_for_registration(&state.db, registration_id)
+            .await?
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("attempt vanished")))?;
+        return resume(state, attempt).await;
+    }
+    let now = Utc::now();
+    if SittingStatus::at(ctx.starts_at, ctx.ends_at, ctx.cancelled_at, now) != SittingStatus::Open {
+        return Err(AppError::conflict(
+            "sitting_not_open",
+            None,
+            "the exam window is not open: start between the sitting's starts_at and ends_at",
+        ));
+    }
+    let face = match ctx.face {
+        Some(face) => face,
+        None => {
+            prepare_papers(state, sitting_id).await?;
+            crate::paper::store::paper_face(&state.db, registration_id)
+                .await?
+                .ok_or_else(|| {
+                    AppError::Internal(anyhow::anyhow!("paper for {registration_id} not drawn"))
+                })?
+        }
+    };
+    let deadline = (now + chrono::Duration::minutes(ctx.time_limit_minutes)).min(ctx.ends_at);
+    let new = store::NewAttempt {
+        registration_id,
+        sitting_id,
+        user_id: caller.user_id,
+        course_id: ctx.course_id,
+        started_at: now,
+        deadline,
+        max_score: face.max_score,
+    };
+    let Some(attempt) = store::insert_attempt(&state.db, &new).await? else {
+        // Another request of the same person started it a moment ago.
+        let attempt = store::attempt_for_registration(&state.db, registration_id)
+            .await?
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("attempt vanished")))?;
+        store::add_event(
+            &state.db,
+            attempt.id,
+            "resumed",
+            None,
+            Some(caller.user_id),
+            now,
+        )
+        .await?;
+        return resume(state, attempt).await;
+    };
+    state
+        .live
+        .open(&session_init(&attempt, &face.option_keys, true))
+        .await
+        .map_err(store_down)?;
+    Ok(LiveView {
+        attempt,
+        questions_json: face.questions_json,
+        answers: BTreeMap::new(),
+        created: true,
+    })
+}
+
+async fn resume(state: &AppState, attempt: Attempt) -> AppResult<LiveView> {
+    let face = crate::paper::store::paper_face(&state.db, attempt.registration_id)
+        .await?
+        .ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("attempt {} has no paper", attempt.id))
+        })?;
+    let answers = if attempt.status == AttemptStatus::InProgress {
+        state
+            .live
+            .open(&session_init(&attempt, &face.option_keys, false))
+            .await
+            .map_err(store_down)?;
+        let snapshot = state.live.snapshot(attempt.id).await.map_err(store_down)?;
+        state
+            .live
+            .touch(attempt.id, Utc::now())
+            .await
+            .map_err(store_down)?;
+        snapshot.map(|s| s.answers).unwrap_or_default()
+    } else {
+        store::answers(&state.db, attempt.id)
+            .await?
+            .into_iter()
+            .filter(|a| a.seq > 0)
+            .map(|a| {
+                (
+                    a.position,
+                    StoredAnswer {
+                        choice: a.choice,
+                        seq: a.seq,
+                    },
+                )
+            })
+            .collect()
+    };
+    Ok(LiveView {
+        attempt,
+        questions_json: face.questions_json,
+        answers,
+        created: false,
+    })
+}
+
+/// The caller's own attempt (others get the same 404 as a missing one).
+pub async fn own_attempt(state: &AppState, caller: &Caller, id: i64) -> AppResult<Attempt> {
+    store::attempt(&state.db, id)
+        .await?
+        .filter(|a| a.user_id == caller.user_id)
+        .ok_or_else(|| AppError::not_found("attempt_not_found", "no such attempt"))
+}
+
+pub async fn reload(state: &AppState, caller: &Caller, id: i64) -> AppResult<LiveView> {
+    let attempt = own_attempt(state, caller, id).await?;
+    resume(state, attempt).await
+}
+
+/// Saves one answer. Checked in this order: closed attempt, unknown position, a key not
+/// among the options; an older `seq` changes nothing and returns what is stored.
+pub async fn save_answer(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    position: u32,
+    choice: &[String],
+    seq: i64,
+) -> AppResult<StoredAnswer> {
+    let now = Utc::now();
+    match state
+        .live
+        .save(id, caller.user_id, position, choice, seq, now)
+        .await
+        .map_err(store_down)?
+    {
+        SaveResult::Stored(a) | SaveResult::Stale(a) => Ok(a),
+        SaveResult::Closed => Err(closed()),
+        SaveResult::NoPosition => Err(AppError::not_found(
+            "position_not_found",
+            format!("the paper has no question {position}"),
+        )),
+        SaveResult::InvalidKey(key) => Err(AppError::invalid(
+            "choice",
+            format!("{key:?} is not one of this question's options"),
+        )),
+        SaveResult::Missing => {
+            // Not live: finished (closed) or not the caller's (404).
+            let attempt = own_attempt(state, caller, id).await?;
+            if attempt.status != AttemptStatus::InProgress || now > attempt.deadline {
+                return Err(closed());
+            }
+            // Live session lost (e.g. Redis flushed): reopen it and try once more.
+            let keys = crate::paper::store::option_keys(&state.db, attempt.registration_id)
+                .await?
+                .ok_or_else(closed)?;
+            state
+                .live
+                .open(&session_init(&attempt, &keys, false))
+                .await
+                .map_err(store_down)?;
+            match state
+                .live
+                .save(id, caller.user_id, position, choice, seq, now)
+                .await
+                .map_err(store_down)?
+            {
+                SaveResult::Stored(a) | SaveResult::Stale(a) => Ok(a),
+                SaveResult::NoPosition => Err(AppError::not_found(
+                    "position_not_found",
+                    format!("the paper has no question {position}"),
+                )),
+                SaveResult::InvalidKey(key) => Err(AppError::invalid(
+                    "choice",
+                    format!("{key:?} is not one of this question's options"),
+                )),
+                _ => Err(closed()),
+            }
+        }
+    }
+}
+
+pub(super) fn closed() -> AppError {
+    AppError::conflict(
+        "attempt_closed",
+        None,
+        "this attempt is submitted, ended or past its deadline",
+    )
+}
