@@ -39,7 +39,7 @@ postgres)
 *) echo "backend must be embedded or postgres" >&2; exit 2 ;;
 esac
 
-seed() { "$bin"/safecert loadtest-seed --candidates "$n" --minutes "$minutes" --out "$work/seed.json" >/dev/null; }
+seed() { "$bin"/safecert loadtest-seed --test-machine --candidates "$n" --minutes "$minutes" --out "$work/seed.json" >/dev/null; }
 if [ "$backend" = postgres ]; then
     # Seeding writes thousands of rows one by one: without waiting for each commit's flush
     # (the seeding run only; the server keeps the default).

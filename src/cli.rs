@@ -37,10 +37,15 @@ pub enum Command {
     },
     /// Seed a load test: a sitting of the shipped 100-question exam, open now for
     /// `--minutes`, with `--candidates` booked candidates (one shared password); writes what
-    /// `examples/loadgen.rs` needs to `--out`. For test machines only.
+    /// `examples/loadgen.rs` needs to `--out`. For test machines only: refused where the
+    /// configuration looks like production unless `--test-machine` says otherwise.
     LoadtestSeed {
         #[arg(long, default_value_t = 1000)]
         candidates: u32,
+        /// This machine is a test machine: seed even though the configuration looks like
+        /// production (PostgreSQL, SMTP, an https public address).
+        #[arg(long)]
+        test_machine: bool,
         #[arg(long, default_value_t = 5)]
         minutes: i64,
         #[arg(long, default_value = "loadtest-seed.json")]
@@ -117,8 +122,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::LoadtestSeed {
             candidates,
             minutes,
+            test_machine,
             out,
         } => {
+            if let Some(why) = crate::loadtest::looks_like_production(&config)
+                && !test_machine
+            {
+                anyhow::bail!(
+                    "loadtest-seed books candidates who share one password, and {why}: this looks like production; add --test-machine if it is not"
+                );
+            }
             config.demo_data = false;
             let state = startup::build_state(config).await?;
             let started = std::time::Instant::now();

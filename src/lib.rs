@@ -43,7 +43,7 @@ use std::sync::Arc;
 pub struct AppState {
     pub config: Arc<config::Config>,
     pub db: db::Db,
-    pub live: live::LiveStore,
+    pub live: live::LiveSessions,
     pub vault: Arc<pii::Vault>,
     /// The CJK font for tickets and certificates, parsed once.
     pub fonts: pdf::PdfFonts,

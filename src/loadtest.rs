@@ -22,6 +22,20 @@ use serde::Serialize;
 pub const CANDIDATE_PASSWORD: &str = "loadtest-2026";
 pub const ADMIN_PHONE: &str = "13000000000";
 
+/// Why `config` looks like a production deployment, where seeding candidates who share one
+/// password must not happen by accident; None on the embedded defaults of a test machine.
+pub fn looks_like_production(config: &crate::config::Config) -> Option<&'static str> {
+    if !config.embedded_database {
+        Some("DATABASE_URL names a database server")
+    } else if config.smtp_url.is_some() {
+        Some("SMTP_URL sends real mail")
+    } else if config.public_base_url.starts_with("https://") {
+        Some("PUBLIC_BASE_URL is an https address")
+    } else {
+        None
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct Seeded {
     pub sitting_id: i64,

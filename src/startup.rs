@@ -1,6 +1,6 @@
 //! Builds the application from configuration and runs it until SIGTERM or Ctrl-C.
 
-use crate::{AppState, api, config::Config, db::Db, demo, live::LiveStore, pii::Vault};
+use crate::{AppState, api, config::Config, db::Db, demo, live::LiveSessions, pii::Vault};
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 /// Connects the database (migrating it) and the live-session store.
@@ -12,7 +12,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     db.migrate()
         .await
         .map_err(|e| anyhow::anyhow!("DATABASE_URL: migrations failed: {e}"))?;
-    let live = LiveStore::connect(&config, &db).await?;
+    let live = LiveSessions::connect(&config, &db).await?;
     let fonts = crate::pdf::PdfFonts::load(crate::CJK_FONT)
         .map_err(|e| anyhow::anyhow!("the PDF font: {e}"))?;
     let verify_limiter = Arc::new(crate::ratelimit::RateLimiter::per_minute(

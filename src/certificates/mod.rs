@@ -391,7 +391,7 @@ pub async fn enqueue_expiry_reminders(state: &AppState) -> AppResult<usize> {
         }
     }
     if !mails.is_empty() {
-        crate::mail::store::enqueue(&state.db, &mails, Utc::now()).await?;
+        crate::mail::outbox::enqueue(&state.db, &mails, Utc::now()).await?;
     }
     Ok(mails.len())
 }

@@ -21,7 +21,7 @@ pub use results::{ResultViewer, graded_questions, keys_visible, result_for};
 pub use session::{LiveView, own_attempt, reload, save_answer, start};
 pub use submit::{grade, submit};
 
-use crate::{error::AppError, live::StoreUnavailable, paper};
+use crate::{error::AppError, live::LiveUnavailable, paper};
 use chrono::{DateTime, Utc};
 use grading::Subtotal;
 use serde::{Deserialize, Serialize};
@@ -88,7 +88,7 @@ const CLAIM_LEASE_SECS: i64 = 30;
 /// here, holding only their answers, instead of all holding a paper at the same time.
 pub const GRADES_AT_ONCE: usize = 8;
 
-fn store_down(e: StoreUnavailable) -> AppError {
+fn live_down(e: LiveUnavailable) -> AppError {
     tracing::warn!(error = %e, "live store unavailable");
     AppError::Unavailable {
         code: "store_unavailable",

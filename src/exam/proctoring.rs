@@ -1,7 +1,7 @@
 //! The proctor's controls: more time, ending an attempt, the live roster, page events and the
 //! practical assessment.
 
-use super::{Attempt, AttemptStatus, store, store_down};
+use super::{Attempt, AttemptStatus, live_down, store};
 use super::{
     session::{closed, own_attempt},
     submit::{award_if_earned, grade},
@@ -48,7 +48,7 @@ pub async fn extend(
         .live
         .set_deadline(id, deadline)
         .await
-        .map_err(store_down)?;
+        .map_err(live_down)?;
     if !store::extend(&state.db, id, deadline, minutes).await? {
         return Err(closed());
     }
@@ -114,7 +114,7 @@ pub async fn live_roster(
     let mut out = Vec::new();
     for (attempt, name) in store::for_sitting(&state.db, sitting_id).await? {
         let (answered, last_seen) = if attempt.status == AttemptStatus::InProgress {
-            match state.live.snapshot(attempt.id).await.map_err(store_down)? {
+            match state.live.snapshot(attempt.id).await.map_err(live_down)? {
                 Some(s) => (s.answers.len(), s.last_seen),
                 None => (0, None),
             }
@@ -171,7 +171,7 @@ pub async fn record_event(
     )
     .await?;
     if attempt.status == AttemptStatus::InProgress {
-        state.live.touch(id, now).await.map_err(store_down)?;
+        state.live.touch(id, now).await.map_err(live_down)?;
     }
     Ok(())
 }

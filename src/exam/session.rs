@@ -1,7 +1,7 @@
 //! A candidate's live session: start or resume an attempt, reload it, save answers one by one.
 
 use super::papers::prepare_papers;
-use super::{Attempt, AttemptStatus, store, store_down};
+use super::{Attempt, AttemptStatus, live_down, store};
 use crate::{
     AppState,
     auth::Caller,
@@ -99,7 +99,7 @@ pub async fn start(state: &AppState, caller: &Caller, sitting_id: i64) -> AppRes
         .live
         .open(&session_init(&attempt, &face.option_keys, true))
         .await
-        .map_err(store_down)?;
+        .map_err(live_down)?;
     Ok(LiveView {
         attempt,
         questions_json: face.questions_json,
@@ -119,13 +119,13 @@ async fn resume(state: &AppState, attempt: Attempt) -> AppResult<LiveView> {
             .live
             .open(&session_init(&attempt, &face.option_keys, false))
             .await
-            .map_err(store_down)?;
-        let snapshot = state.live.snapshot(attempt.id).await.map_err(store_down)?;
+            .map_err(live_down)?;
+        let snapshot = state.live.snapshot(attempt.id).await.map_err(live_down)?;
         state
             .live
             .touch(attempt.id, Utc::now())
             .await
-            .map_err(store_down)?;
+            .map_err(live_down)?;
         snapshot.map(|s| s.answers).unwrap_or_default()
     } else {
         store::answers(&state.db, attempt.id)
@@ -179,7 +179,7 @@ pub async fn save_answer(
         .live
         .save(id, caller.user_id, position, choice, seq, now)
         .await
-        .map_err(store_down)?
+        .map_err(live_down)?
     {
         SaveResult::Stored(a) | SaveResult::Stale(a) => Ok(a),
         SaveResult::Closed => Err(closed()),
@@ -205,12 +205,12 @@ pub async fn save_answer(
                 .live
                 .open(&session_init(&attempt, &keys, false))
                 .await
-                .map_err(store_down)?;
+                .map_err(live_down)?;
             match state
                 .live
                 .save(id, caller.user_id, position, choice, seq, now)
                 .await
-                .map_err(store_down)?
+                .map_err(live_down)?
             {
                 SaveResult::Stored(a) | SaveResult::Stale(a) => Ok(a),
                 SaveResult::NoPosition => Err(AppError::not_found(

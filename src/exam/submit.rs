@@ -2,7 +2,7 @@
 //! module what was earned.
 
 use super::session::own_attempt;
-use super::{Attempt, AttemptStatus, CLAIM_LEASE_SECS, grading, store, store_down};
+use super::{Attempt, AttemptStatus, CLAIM_LEASE_SECS, grading, live_down, store};
 use crate::{
     AppState,
     auth::Caller,
@@ -43,7 +43,7 @@ async fn grade_attempt(
         .live
         .claim(id, now, chrono::Duration::seconds(CLAIM_LEASE_SECS))
         .await
-        .map_err(store_down)?;
+        .map_err(live_down)?;
     let answers = match claimed {
         Some(s) => s.answers,
         None => {
@@ -157,7 +157,7 @@ pub async fn submit(
                 .live
                 .save(id, caller.user_id, *position, choice, *seq, as_of)
                 .await
-                .map_err(store_down)?
+                .map_err(live_down)?
             {
                 SaveResult::InvalidKey(key) => {
                     return Err(AppError::invalid(

@@ -3,7 +3,7 @@
 //! rebuilds a session from the journal on first touch. One process only: several
 //! instances need Redis.
 
-use super::{SaveResult, SessionInit, Snapshot, StoreUnavailable, StoredAnswer, encode_choice};
+use super::{LiveUnavailable, SaveResult, SessionInit, Snapshot, StoredAnswer, encode_choice};
 use crate::{db::Db, with_pool, with_writer};
 use chrono::{DateTime, Utc};
 use std::{
@@ -133,7 +133,7 @@ impl Session {
 type Slot = Arc<AsyncMutex<Option<Session>>>;
 
 #[derive(Clone)]
-pub struct LocalStore {
+pub struct LocalSessions {
     db: Db,
     // Saves, claims and deadline changes of one attempt take its lock in turn, so a save
     // racing the final submit is either in the graded answers or refused, never lost.
@@ -154,8 +154,8 @@ struct JournalWrite {
 /// Most answers written in one transaction.
 const JOURNAL_BATCH: usize = 512;
 
-fn unavailable(e: sqlx::Error) -> StoreUnavailable {
-    StoreUnavailable(e.to_string())
+fn unavailable(e: sqlx::Error) -> LiveUnavailable {
+    LiveUnavailable(e.to_string())
 }
 
 /// Group commit: one task writes every waiting answer in one transaction and then answers
@@ -201,7 +201,7 @@ async fn commit_batch(db: &Db, batch: &[JournalWrite]) -> Result<(), sqlx::Error
     })
 }
 
-impl LocalStore {
+impl LocalSessions {
     /// Needs a running Tokio runtime: it starts the journal writer.
     pub fn new(db: Db) -> Self {
         let (journal, queue) = mpsc::channel(JOURNAL_BATCH * 8);
@@ -223,7 +223,7 @@ impl LocalStore {
     }
 
     /// Rebuilds a session from the database (after a restart).
-    async fn load(&self, attempt_id: i64) -> Result<Option<Session>, StoreUnavailable> {
+    async fn load(&self, attempt_id: i64) -> Result<Option<Session>, LiveUnavailable> {
         let row: Option<(i64, String, DateTime<Utc>, i64)> = with_pool!(&self.db, pool => {
             sqlx::query_as(
                 "SELECT user_id, status, deadline, registration_id FROM attempts WHERE id = $1",
@@ -241,7 +241,7 @@ impl LocalStore {
         }
         let Some(keys) = crate::paper::store::option_keys(&self.db, registration_id)
             .await
-            .map_err(|e| StoreUnavailable(e.to_string()))?
+            .map_err(|e| LiveUnavailable(e.to_string()))?
         else {
             return Ok(None);
         };
@@ -254,7 +254,7 @@ impl LocalStore {
     async fn journalled(
         &self,
         attempt_id: i64,
-    ) -> Result<Vec<(u32, String, i64)>, StoreUnavailable> {
+    ) -> Result<Vec<(u32, String, i64)>, LiveUnavailable> {
         let rows: Vec<(i64, String, i64)> = with_pool!(&self.db, pool => {
             sqlx::query_as("SELECT position, choice, seq FROM live_answers WHERE attempt_id = $1")
                 .bind(attempt_id)
@@ -268,8 +268,8 @@ impl LocalStore {
     async fn with_session<T>(
         &self,
         attempt_id: i64,
-        f: impl AsyncFnOnce(&mut Option<Session>) -> Result<T, StoreUnavailable>,
-    ) -> Result<T, StoreUnavailable> {
+        f: impl AsyncFnOnce(&mut Option<Session>) -> Result<T, LiveUnavailable>,
+    ) -> Result<T, LiveUnavailable> {
         let slot = self.slot(attempt_id);
         let mut guard = slot.lock().await;
         if guard.is_none() {
@@ -278,7 +278,7 @@ impl LocalStore {
         f(&mut guard).await
     }
 
-    pub async fn open(&self, init: &SessionInit) -> Result<(), StoreUnavailable> {
+    pub async fn open(&self, init: &SessionInit) -> Result<(), LiveUnavailable> {
         let slot = self.slot(init.attempt_id);
         let mut guard = slot.lock().await;
         if guard.is_none() {
@@ -292,7 +292,7 @@ impl LocalStore {
         Ok(())
     }
 
-    pub async fn snapshot(&self, attempt_id: i64) -> Result<Option<Snapshot>, StoreUnavailable> {
+    pub async fn snapshot(&self, attempt_id: i64) -> Result<Option<Snapshot>, LiveUnavailable> {
         self.with_session(attempt_id, async |s| Ok(s.as_ref().map(Session::snapshot)))
             .await
     }
@@ -305,7 +305,7 @@ impl LocalStore {
         choice: &[String],
         seq: i64,
         now: DateTime<Utc>,
-    ) -> Result<SaveResult, StoreUnavailable> {
+    ) -> Result<SaveResult, LiveUnavailable> {
         let journal = self.journal.clone();
         self.with_session(attempt_id, async |slot| {
             let Some(s) = slot.as_mut().filter(|s| s.user_id == user_id) else {
@@ -344,11 +344,11 @@ impl LocalStore {
             journal
                 .send(write)
                 .await
-                .map_err(|_| StoreUnavailable("the answer journal has stopped".into()))?;
+                .map_err(|_| LiveUnavailable("the answer journal has stopped".into()))?;
             committed
                 .await
-                .map_err(|_| StoreUnavailable("the answer journal has stopped".into()))?
-                .map_err(StoreUnavailable)?;
+                .map_err(|_| LiveUnavailable("the answer journal has stopped".into()))?
+                .map_err(LiveUnavailable)?;
             let saved = Saved {
                 choice: letters,
                 seq,
@@ -363,7 +363,7 @@ impl LocalStore {
         &self,
         attempt_id: i64,
         deadline: DateTime<Utc>,
-    ) -> Result<(), StoreUnavailable> {
+    ) -> Result<(), LiveUnavailable> {
         self.with_session(attempt_id, async |s| {
             if let Some(s) = s.as_mut() {
                 s.deadline = deadline;
@@ -378,7 +378,7 @@ impl LocalStore {
         attempt_id: i64,
         now: DateTime<Utc>,
         lease: chrono::Duration,
-    ) -> Result<Option<Snapshot>, StoreUnavailable> {
+    ) -> Result<Option<Snapshot>, LiveUnavailable> {
         self.with_session(attempt_id, async |s| {
             let Some(s) = s.as_mut() else {
                 return Ok(None);
@@ -394,7 +394,7 @@ impl LocalStore {
     }
 
     /// Forgets a session in memory; its journal rows went in the grading transaction.
-    pub async fn remove(&self, attempt_id: i64) -> Result<(), StoreUnavailable> {
+    pub async fn remove(&self, attempt_id: i64) -> Result<(), LiveUnavailable> {
         self.sessions
             .lock()
             .expect("session map lock")
@@ -402,7 +402,7 @@ impl LocalStore {
         Ok(())
     }
 
-    pub async fn touch(&self, attempt_id: i64, now: DateTime<Utc>) -> Result<(), StoreUnavailable> {
+    pub async fn touch(&self, attempt_id: i64, now: DateTime<Utc>) -> Result<(), LiveUnavailable> {
         self.with_session(attempt_id, async |s| {
             if let Some(s) = s.as_mut() {
                 s.last_seen = Some(now);

@@ -6,25 +6,25 @@
 //! overwrites a newer one, and closing hands the answers to exactly one grader at a time.
 
 mod local;
-mod redis_store;
+mod redis_sessions;
 
 use crate::{config::Config, db::Db};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
-pub use local::LocalStore;
-pub use redis_store::RedisStore;
+pub use local::LocalSessions;
+pub use redis_sessions::RedisSessions;
 
 #[derive(Clone)]
-pub enum LiveStore {
-    Local(LocalStore),
-    Redis(RedisStore),
+pub enum LiveSessions {
+    Local(LocalSessions),
+    Redis(RedisSessions),
 }
 
 /// The store could not be reached; callers answer 503 `store_unavailable`.
 #[derive(Debug, thiserror::Error)]
 #[error("live-session store unavailable: {0}")]
-pub struct StoreUnavailable(pub String);
+pub struct LiveUnavailable(pub String);
 
 /// One saved answer: the chosen keys and the client's sequence number.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,44 +94,44 @@ pub fn normalise_choice(choice: &[String]) -> Vec<String> {
     c
 }
 
-impl LiveStore {
+impl LiveSessions {
     pub async fn connect(config: &Config, db: &Db) -> anyhow::Result<Self> {
         match &config.redis_url {
-            Some(url) => Ok(LiveStore::Redis(
-                RedisStore::connect(url, &config.redis_prefix).await?,
+            Some(url) => Ok(LiveSessions::Redis(
+                RedisSessions::connect(url, &config.redis_prefix).await?,
             )),
-            None => Ok(LiveStore::Local(LocalStore::new(db.clone()))),
+            None => Ok(LiveSessions::Local(LocalSessions::new(db.clone()))),
         }
     }
 
     /// A short name for logs and `/readyz`.
     pub fn kind(&self) -> &'static str {
         match self {
-            LiveStore::Local(_) => "in_process",
-            LiveStore::Redis(_) => "redis",
+            LiveSessions::Local(_) => "in_process",
+            LiveSessions::Redis(_) => "redis",
         }
     }
 
     /// True when the store answers a round trip.
-    pub async fn ping(&self) -> Result<(), StoreUnavailable> {
+    pub async fn ping(&self) -> Result<(), LiveUnavailable> {
         match self {
-            LiveStore::Local(_) => Ok(()),
-            LiveStore::Redis(store) => store.ping().await,
+            LiveSessions::Local(_) => Ok(()),
+            LiveSessions::Redis(store) => store.ping().await,
         }
     }
 
     /// Opens a session unless one exists (a resume keeps its answers).
-    pub async fn open(&self, init: &SessionInit) -> Result<(), StoreUnavailable> {
+    pub async fn open(&self, init: &SessionInit) -> Result<(), LiveUnavailable> {
         match self {
-            LiveStore::Local(s) => s.open(init).await,
-            LiveStore::Redis(s) => s.open(init).await,
+            LiveSessions::Local(s) => s.open(init).await,
+            LiveSessions::Redis(s) => s.open(init).await,
         }
     }
 
-    pub async fn snapshot(&self, attempt_id: i64) -> Result<Option<Snapshot>, StoreUnavailable> {
+    pub async fn snapshot(&self, attempt_id: i64) -> Result<Option<Snapshot>, LiveUnavailable> {
         match self {
-            LiveStore::Local(s) => s.snapshot(attempt_id).await,
-            LiveStore::Redis(s) => s.snapshot(attempt_id).await,
+            LiveSessions::Local(s) => s.snapshot(attempt_id).await,
+            LiveSessions::Redis(s) => s.snapshot(attempt_id).await,
         }
     }
 
@@ -144,14 +144,14 @@ impl LiveStore {
         choice: &[String],
         seq: i64,
         now: DateTime<Utc>,
-    ) -> Result<SaveResult, StoreUnavailable> {
+    ) -> Result<SaveResult, LiveUnavailable> {
         let choice = normalise_choice(choice);
         match self {
-            LiveStore::Local(s) => {
+            LiveSessions::Local(s) => {
                 s.save(attempt_id, user_id, position, &choice, seq, now)
                     .await
             }
-            LiveStore::Redis(s) => {
+            LiveSessions::Redis(s) => {
                 s.save(attempt_id, user_id, position, &choice, seq, now)
                     .await
             }
@@ -162,10 +162,10 @@ impl LiveStore {
         &self,
         attempt_id: i64,
         deadline: DateTime<Utc>,
-    ) -> Result<(), StoreUnavailable> {
+    ) -> Result<(), LiveUnavailable> {
         match self {
-            LiveStore::Local(s) => s.set_deadline(attempt_id, deadline).await,
-            LiveStore::Redis(s) => s.set_deadline(attempt_id, deadline).await,
+            LiveSessions::Local(s) => s.set_deadline(attempt_id, deadline).await,
+            LiveSessions::Redis(s) => s.set_deadline(attempt_id, deadline).await,
         }
     }
 
@@ -177,25 +177,25 @@ impl LiveStore {
         attempt_id: i64,
         now: DateTime<Utc>,
         lease: chrono::Duration,
-    ) -> Result<Option<Snapshot>, StoreUnavailable> {
+    ) -> Result<Option<Snapshot>, LiveUnavailable> {
         match self {
-            LiveStore::Local(s) => s.claim(attempt_id, now, lease).await,
-            LiveStore::Redis(s) => s.claim(attempt_id, now, lease).await,
+            LiveSessions::Local(s) => s.claim(attempt_id, now, lease).await,
+            LiveSessions::Redis(s) => s.claim(attempt_id, now, lease).await,
         }
     }
 
     /// Forgets a graded session.
-    pub async fn remove(&self, attempt_id: i64) -> Result<(), StoreUnavailable> {
+    pub async fn remove(&self, attempt_id: i64) -> Result<(), LiveUnavailable> {
         match self {
-            LiveStore::Local(s) => s.remove(attempt_id).await,
-            LiveStore::Redis(s) => s.remove(attempt_id).await,
+            LiveSessions::Local(s) => s.remove(attempt_id).await,
+            LiveSessions::Redis(s) => s.remove(attempt_id).await,
         }
     }
 
-    pub async fn touch(&self, attempt_id: i64, now: DateTime<Utc>) -> Result<(), StoreUnavailable> {
+    pub async fn touch(&self, attempt_id: i64, now: DateTime<Utc>) -> Result<(), LiveUnavailable> {
         match self {
-            LiveStore::Local(s) => s.touch(attempt_id, now).await,
-            LiveStore::Redis(s) => s.touch(attempt_id, now).await,
+            LiveSessions::Local(s) => s.touch(attempt_id, now).await,
+            LiveSessions::Redis(s) => s.touch(attempt_id, now).await,
         }
     }
 }

@@ -4,7 +4,7 @@
 //! `SMTP_URL` is set, else `.eml` files under `DATA_DIR/mail`.
 //! Owns `outbox`.
 
-pub mod store;
+pub mod outbox;
 pub mod templates;
 mod transport;
 pub mod worker;

@@ -2,7 +2,7 @@
 //! (`MAIL_RETRY_BASE_MS`, doubling, up to an hour; given up after 12 attempts and kept for
 //! inspection).
 
-use super::{Transport, store};
+use super::{Transport, outbox};
 use crate::AppState;
 use chrono::Utc;
 use lettre::message::Mailbox;
@@ -19,12 +19,12 @@ pub async fn drain_once(
 ) -> anyhow::Result<usize> {
     let now = Utc::now();
     let claimed =
-        store::claim_due(&state.db, now, now + chrono::Duration::seconds(120), 50).await?;
+        outbox::claim_due(&state.db, now, now + chrono::Duration::seconds(120), 50).await?;
     let handled = claimed.len();
     for item in claimed {
         match transport.send(from, &item.mail).await {
             Ok(()) => {
-                store::mark_sent(&state.db, item.id, Utc::now()).await?;
+                outbox::mark_sent(&state.db, item.id, Utc::now()).await?;
                 tracing::info!(outbox_id = item.id, kind = %item.kind, "mail sent");
             }
             Err(err) => {
@@ -34,7 +34,7 @@ pub async fn drain_once(
                     .saturating_mul(1 << (attempt - 1).clamp(0, 20))
                     .min(3_600_000);
                 let give_up = attempt >= MAX_ATTEMPTS;
-                store::mark_failed(
+                outbox::mark_failed(
                     &state.db,
                     item.id,
                     &err.to_string(),

@@ -263,7 +263,7 @@ pub async fn enqueue_due_reminders(state: &AppState) -> AppResult<usize> {
             base_url: &state.config.public_base_url,
         }));
     }
-    crate::mail::store::enqueue(&state.db, &mails, now).await?;
+    crate::mail::outbox::enqueue(&state.db, &mails, now).await?;
     Ok(mails.len())
 }
 
@@ -334,7 +334,7 @@ pub async fn ticket_pdf(
             "{}/api/v1/tickets/{}",
             state.config.public_base_url, registration.check_code
         ),
-        issuer: "区应急管理局".into(),
+        issuer: state.config.issuer.clone(),
     };
     let fonts = state.fonts.clone();
     let pdf = tokio::task::spawn_blocking(move || crate::pdf::admission_ticket(&fonts, &ticket))

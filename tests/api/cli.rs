@@ -199,3 +199,51 @@ async fn import_reads_every_file_first_and_writes_nothing_on_a_problem() {
     assert!(!unknown.status.success());
     assert!(stderr(&unknown).contains("--format"));
 }
+
+#[tokio::test]
+async fn loadtest_seed_refuses_a_production_configuration_unless_told_otherwise() {
+    let mut env = TestEnv::new().await;
+    env.vars.insert(
+        "PUBLIC_BASE_URL".into(),
+        "https://safecert.example.gov.cn".into(),
+    );
+    let out = env.data_dir.path().join("seed.json");
+    let out = out.display().to_string();
+    let refused = safecert(&env, &["loadtest-seed", "--candidates", "2", "--out", &out]);
+    assert!(!refused.status.success());
+    let said = stderr(&refused);
+    assert_eq!(said.trim().lines().count(), 1, "{said}");
+    // On the PostgreSQL run of the suite the database server is named first.
+    let named = if env.vars.contains_key("DATABASE_URL") {
+        "DATABASE_URL"
+    } else {
+        "PUBLIC_BASE_URL"
+    };
+    assert!(
+        said.contains(named) && said.contains("--test-machine"),
+        "{said}"
+    );
+    let state = safecert::startup::build_state(env.config()).await.unwrap();
+    assert_eq!(
+        safecert::accounts::store::count_users(&state.db)
+            .await
+            .unwrap(),
+        0,
+        "nobody was seeded"
+    );
+
+    let seeded = safecert(
+        &env,
+        &[
+            "loadtest-seed",
+            "--test-machine",
+            "--candidates",
+            "2",
+            "--out",
+            &out,
+        ],
+    );
+    assert!(seeded.status.success(), "{}", stderr(&seeded));
+    let written: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(written["candidates"].as_array().unwrap().len(), 2);
+}

@@ -597,13 +597,13 @@ async fn mail_survives_an_smtp_outage_and_a_restart() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(
-        safecert::mail::store::count(&app.state.db, "pending")
+        safecert::mail::outbox::count(&app.state.db, "pending")
             .await
             .unwrap(),
         1
     );
     assert_eq!(
-        safecert::mail::store::count(&app.state.db, "sent")
+        safecert::mail::outbox::count(&app.state.db, "sent")
             .await
             .unwrap(),
         0
@@ -620,7 +620,7 @@ async fn mail_survives_an_smtp_outage_and_a_restart() {
     let mails = sink.wait_for(1).await;
     assert!(mails[0].subject.starts_with("报名成功"));
     assert_eq!(
-        safecert::mail::store::count(&app.state.db, "sent")
+        safecert::mail::outbox::count(&app.state.db, "sent")
             .await
             .unwrap(),
         1
@@ -657,7 +657,11 @@ pub fn pdf_text(pdf: &[u8]) -> Option<String> {
 
 #[tokio::test]
 async fn every_booked_candidate_downloads_a_chinese_admission_ticket() {
-    let app = spawn_app().await;
+    // The ticket names the issuing authority the deployment configures.
+    let app = crate::helpers::spawn_app_with(|env| {
+        env.insert("ISSUER".into(), "南山区应急管理局".into());
+    })
+    .await;
     let bureau = app.bureau_admin().await;
     let sitting = app.sitting(&bureau, 10).await;
     let (enterprise, admin) = app
@@ -714,7 +718,9 @@ async fn every_booked_candidate_downloads_a_chinese_admission_ticket() {
         );
         if let Some(text) = pdf_text(&pdf) {
             assert!(
-                text.contains("准考证") && text.contains(name.as_str()),
+                text.contains("准考证")
+                    && text.contains(name.as_str())
+                    && text.contains("南山区应急管理局"),
                 "{text}"
             );
             assert!(

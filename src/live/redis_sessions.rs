@@ -6,7 +6,7 @@
 //! `k:<pos>` (accepted keys), `a:<pos>` (`<seq>|<keys>`), `seen` (ms).
 
 use super::{
-    SaveResult, SessionInit, Snapshot, StoreUnavailable, StoredAnswer, decode_choice, encode_choice,
+    LiveUnavailable, SaveResult, SessionInit, Snapshot, StoredAnswer, decode_choice, encode_choice,
 };
 use chrono::{DateTime, TimeZone, Utc};
 use redis::{
@@ -15,11 +15,11 @@ use redis::{
 };
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
-/// Multiplexed connections per instance (see `RedisStore::conns`).
+/// Multiplexed connections per instance (see `RedisSessions::conns`).
 const REDIS_CONNECTIONS: usize = 4;
 
 #[derive(Clone)]
-pub struct RedisStore {
+pub struct RedisSessions {
     /// A few multiplexed connections; an attempt always uses the same one, so its commands
     /// stay in order, and one slow reply holds up only the attempts behind it on that one.
     conns: Arc<[ConnectionManager]>,
@@ -80,8 +80,8 @@ redis.call('PEXPIREAT', KEYS[1], tonumber(ARGV[1]) + 86400000)
 return 1
 "#;
 
-fn unavailable(e: redis::RedisError) -> StoreUnavailable {
-    StoreUnavailable(e.to_string())
+fn unavailable(e: redis::RedisError) -> LiveUnavailable {
+    LiveUnavailable(e.to_string())
 }
 
 fn ms(t: DateTime<Utc>) -> i64 {
@@ -125,7 +125,7 @@ fn snapshot_of(fields: &[(String, String)]) -> Option<Snapshot> {
     })
 }
 
-impl RedisStore {
+impl RedisSessions {
     pub async fn connect(url: &str, prefix: &str) -> anyhow::Result<Self> {
         let client = redis::Client::open(url).map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?;
         // Bounded waits: a Redis outage must turn into a quick 503, not a hung request.
@@ -162,7 +162,7 @@ impl RedisStore {
         format!("{}:att:{{{attempt_id}}}", self.prefix)
     }
 
-    pub async fn ping(&self) -> Result<(), StoreUnavailable> {
+    pub async fn ping(&self) -> Result<(), LiveUnavailable> {
         let mut conn = self.conns[0].clone();
         redis::cmd("PING")
             .query_async::<String>(&mut conn)
@@ -171,7 +171,7 @@ impl RedisStore {
             .map_err(unavailable)
     }
 
-    pub async fn open(&self, init: &SessionInit) -> Result<(), StoreUnavailable> {
+    pub async fn open(&self, init: &SessionInit) -> Result<(), LiveUnavailable> {
         let mut conn = self.conn(init.attempt_id);
         let mut call = self.scripts.open.key(self.key(init.attempt_id));
         call.arg(init.user_id)
@@ -186,7 +186,7 @@ impl RedisStore {
             .map_err(unavailable)
     }
 
-    pub async fn snapshot(&self, attempt_id: i64) -> Result<Option<Snapshot>, StoreUnavailable> {
+    pub async fn snapshot(&self, attempt_id: i64) -> Result<Option<Snapshot>, LiveUnavailable> {
         let mut conn = self.conn(attempt_id);
         let fields: Vec<(String, String)> = redis::cmd("HGETALL")
             .arg(self.key(attempt_id))
@@ -204,7 +204,7 @@ impl RedisStore {
         choice: &[String],
         seq: i64,
         now: DateTime<Utc>,
-    ) -> Result<SaveResult, StoreUnavailable> {
+    ) -> Result<SaveResult, LiveUnavailable> {
         let mut conn = self.conn(attempt_id);
         let reply: Vec<String> = self
             .scripts
@@ -221,10 +221,10 @@ impl RedisStore {
         let answer = |i: usize| reply.get(i).and_then(|v| parse_answer(v));
         Ok(match reply.first().map(String::as_str) {
             Some("ok") => {
-                SaveResult::Stored(answer(1).ok_or_else(|| StoreUnavailable("bad reply".into()))?)
+                SaveResult::Stored(answer(1).ok_or_else(|| LiveUnavailable("bad reply".into()))?)
             }
             Some("stale") => {
-                SaveResult::Stale(answer(1).ok_or_else(|| StoreUnavailable("bad reply".into()))?)
+                SaveResult::Stale(answer(1).ok_or_else(|| LiveUnavailable("bad reply".into()))?)
             }
             Some("closed") => SaveResult::Closed,
             Some("no_position") => SaveResult::NoPosition,
@@ -239,7 +239,7 @@ impl RedisStore {
         &self,
         attempt_id: i64,
         deadline: DateTime<Utc>,
-    ) -> Result<(), StoreUnavailable> {
+    ) -> Result<(), LiveUnavailable> {
         let mut conn = self.conn(attempt_id);
         self.scripts
             .deadline
@@ -256,7 +256,7 @@ impl RedisStore {
         attempt_id: i64,
         now: DateTime<Utc>,
         lease: chrono::Duration,
-    ) -> Result<Option<Snapshot>, StoreUnavailable> {
+    ) -> Result<Option<Snapshot>, LiveUnavailable> {
         let mut conn = self.conn(attempt_id);
         let flat: Vec<String> = self
             .scripts
@@ -275,7 +275,7 @@ impl RedisStore {
         Ok(snapshot_of(&fields))
     }
 
-    pub async fn remove(&self, attempt_id: i64) -> Result<(), StoreUnavailable> {
+    pub async fn remove(&self, attempt_id: i64) -> Result<(), LiveUnavailable> {
         let mut conn = self.conn(attempt_id);
         redis::cmd("DEL")
             .arg(self.key(attempt_id))
@@ -285,7 +285,7 @@ impl RedisStore {
             .map_err(unavailable)
     }
 
-    pub async fn touch(&self, attempt_id: i64, now: DateTime<Utc>) -> Result<(), StoreUnavailable> {
+    pub async fn touch(&self, attempt_id: i64, now: DateTime<Utc>) -> Result<(), LiveUnavailable> {
         let mut conn = self.conn(attempt_id);
         redis::cmd("HSET")
             .arg(self.key(attempt_id))
