@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 impl TestApp {
     /// Books, starts and answers every question right; returns (token, attempt id).
-    async fn pass(&self, sitting: i64, token: &str) -> i64 {
+    pub async fn pass(&self, sitting: i64, token: &str) -> i64 {
         let start = self
             .post(
                 &format!("/api/v1/sittings/{sitting}/attempts"),
