@@ -152,14 +152,13 @@ impl CertificatesApi {
     async fn list(
         &self,
         auth: BearerAuth,
+        #[oai(validator(minimum(value = "0"), maximum(value = "3650")))]
         expiring_within_days: Query<Option<i64>>,
         limit: Query<Option<i64>>,
         offset: Query<Option<i64>>,
     ) -> ApiResult<Json<Page<CertificateView>>> {
         let (limit, offset) = window(limit.0, offset.0);
-        let until = expiring_within_days
-            .0
-            .map(|d| certificates::today() + chrono::Duration::days(d.clamp(0, 3650)));
+        let until = expiring_within_days.0.map(certificates::expiring_within);
         let (items, total) = certificates::store::list(
             &self.state.db,
             crate::access::scope(&auth.0),
@@ -222,6 +221,7 @@ impl CertificatesApi {
         &self,
         auth: BearerAuth,
         id: Path<i64>,
+        #[oai(validator(minimum(value = "0"), maximum(value = "3650")))]
         expiring_within_days: Query<Option<i64>>,
     ) -> ApiResult<ZipResponse> {
         let zip = certificates::enterprise_zip(&self.state, &auth.0, id.0, expiring_within_days.0)

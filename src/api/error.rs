@@ -176,4 +176,36 @@ pub async fn render_framework_error(err: poem::Error) -> Response {
     .into_response()
 }
 
+/// A panic inside a request: the client gets the usual 500 body, the log gets what panicked
+/// (inside the request's span, so with its id). The connection stays usable.
+pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into());
+    tracing::error!(panic = %what, "request panicked");
+    poem::web::Json(serde_json::json!({
+        "code": "internal",
+        "message": "something went wrong on our side; it has been logged",
+    }))
+    .with_status(StatusCode::INTERNAL_SERVER_ERROR)
+    .into_response()
+}
+
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_becomes_the_usual_500_body() {
+        let response = panic_response(Box::new("index out of bounds"));
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = response.into_body().into_string().await.unwrap();
+        let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(body["code"], "internal");
+        assert!(!body["message"].as_str().unwrap().contains("index"));
+    }
+}

@@ -109,6 +109,7 @@ pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
         .nest("/", service)
         .data(state)
         .catch_all_error(error::render_framework_error)
+        .with(poem::middleware::CatchPanic::new().with_handler(error::panic_response))
         .around(log_request)
         .map_to_response()
 }

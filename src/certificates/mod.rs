@@ -396,6 +396,12 @@ pub async fn enqueue_expiry_reminders(state: &AppState) -> AppResult<usize> {
     Ok(mails.len())
 }
 
+/// The last expiry date of "expiring within `days` days" from today. Ten years at most: a
+/// larger number would overflow the date arithmetic, and no certificate lasts longer.
+pub fn expiring_within(days: i64) -> NaiveDate {
+    today() + chrono::Duration::days(days.clamp(0, 3650))
+}
+
 /// All of an enterprise's staff certificates (optionally expiring within `days`) as one ZIP.
 pub async fn enterprise_zip(
     state: &AppState,
@@ -408,7 +414,7 @@ pub async fn enterprise_zip(
             "only this enterprise's admin (or the bureau)",
         ));
     }
-    let until = within_days.map(|d| today() + chrono::Duration::days(d));
+    let until = within_days.map(expiring_within);
     let (certs, _) = store::list(
         &state.db,
         access::Scope::Enterprise(enterprise_id),

@@ -427,6 +427,25 @@ async fn expiry_reminders_go_once_and_enterprises_download_their_staffs_certific
     let mut bytes = Vec::new();
     std::io::Read::read_to_end(&mut first, &mut bytes).unwrap();
     assert!(bytes.starts_with(b"%PDF") && first.name().unwrap().ends_with(".pdf"));
+    // A window no certificate has (it once overflowed the date arithmetic and dropped the
+    // connection): refused as out of the documented range, with the usual error body.
+    for path in [
+        format!(
+            "/api/v1/enterprises/{enterprise}/certificates.zip?expiring_within_days=9223372036854775806"
+        ),
+        "/api/v1/certificates?expiring_within_days=9223372036854775806".to_string(),
+        "/api/v1/certificates?expiring_within_days=-1".to_string(),
+    ] {
+        let refused = app.get(&path, Some(&admin)).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::BAD_REQUEST,
+            "{path}: {}",
+            refused.text
+        );
+        assert_eq!(refused.body["code"], "bad_request", "{}", refused.text);
+    }
+
     let (_, citizen) = app.quick_candidate(77).await;
     let other = app
         .client
