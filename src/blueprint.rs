@@ -21,6 +21,7 @@ pub enum Scoring {
 
 /// Part of a section's questions drawn from some difficulty levels.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, poem_openapi::Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct DifficultyBand {
     /// Difficulty levels (1-5) this band draws from.
     pub levels: Vec<u8>,
@@ -28,6 +29,7 @@ pub struct DifficultyBand {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, poem_openapi::Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Section {
     pub title: String,
     pub kind: QuestionKind,
@@ -53,6 +55,7 @@ pub struct Section {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, poem_openapi::Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Blueprint {
     pub sections: Vec<Section>,
 }

@@ -22,6 +22,7 @@ pub struct AttemptsApi {
 
 /// A question as the candidate sees it: no key, no explanation.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct CandidateQuestion {
     pub position: u32,
     pub kind: QuestionKind,
@@ -31,6 +32,7 @@ pub struct CandidateQuestion {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AnswerView {
     pub position: u32,
     pub choice: Vec<String>,
@@ -38,6 +40,7 @@ pub struct AnswerView {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AttemptView {
     pub id: i64,
     pub status: AttemptStatus,
@@ -111,6 +114,7 @@ pub enum StartResponse {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct SaveAnswerRequest {
     /// Option keys, e.g. `["B"]`, `["A","C"]`, `["T"]`; `[]` clears the answer.
     pub choice: Vec<String>,
@@ -119,6 +123,7 @@ pub struct SaveAnswerRequest {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct OfflineAnswer {
     pub position: u32,
     pub choice: Vec<String>,
@@ -126,6 +131,7 @@ pub struct OfflineAnswer {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct SubmitRequest {
     /// What the page kept while offline; merged by `seq` if the submit arrives in time.
     #[oai(default)]
@@ -133,6 +139,7 @@ pub struct SubmitRequest {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct SubtotalView {
     pub title: String,
     pub score: f64,
@@ -150,6 +157,7 @@ impl From<Subtotal> for SubtotalView {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct GradedQuestion {
     pub position: u32,
     pub choice: Vec<String>,
@@ -159,6 +167,7 @@ pub struct GradedQuestion {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ResultView {
     pub id: i64,
     pub status: AttemptStatus,
@@ -197,16 +206,19 @@ fn result_view(a: &Attempt) -> ResultView {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ExtendRequest {
     pub minutes: i64,
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct TerminateRequest {
     pub reason: String,
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ProctorAttemptView {
     pub id: i64,
     pub status: AttemptStatus,
@@ -230,6 +242,7 @@ fn proctor_view(a: &Attempt) -> ProctorAttemptView {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct LiveRow {
     pub attempt_id: i64,
     pub user_id: i64,
@@ -241,12 +254,14 @@ pub struct LiveRow {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct LiveRoster {
     pub items: Vec<LiveRow>,
     pub total: i64,
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct EventRequest {
     /// `reconnected`, `page_hidden`, `page_visible`, `offline` or `online`.
     pub kind: String,
@@ -254,6 +269,7 @@ pub struct EventRequest {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct EventView {
     pub kind: String,
     pub detail: Option<String>,
@@ -262,12 +278,14 @@ pub struct EventView {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PracticalRequest {
     pub passed: bool,
     pub notes: Option<String>,
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Recorded {
     pub recorded: bool,
 }

@@ -21,6 +21,7 @@ pub struct AuthApi {
 
 /// A citizen signs up (市民注册).
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct RegisterRequest {
     /// Name as on the ID document, e.g. 张三.
     pub name: String,
@@ -44,6 +45,7 @@ pub enum RegisterResponse {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct LoginRequest {
     /// Mobile number or email.
     pub login: String,
@@ -52,6 +54,7 @@ pub struct LoginRequest {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct LoginUser {
     pub id: i64,
     pub name: String,
@@ -59,6 +62,7 @@ pub struct LoginUser {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct LoginResponse {
     /// Send as `Authorization: Bearer <token>`.
     pub token: String,
@@ -67,6 +71,7 @@ pub struct LoginResponse {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct LoggedOut {
     /// Always true: the token no longer works.
     pub revoked: bool,
@@ -74,6 +79,7 @@ pub struct LoggedOut {
 
 /// The one-time link mailed to staff enrolled by their enterprise.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PasswordSetupRequest {
     /// The `token` from the mailed link.
     pub token: String,

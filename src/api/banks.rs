@@ -30,6 +30,7 @@ pub struct BanksApi {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct BankView {
     pub id: i64,
     pub name: String,
@@ -52,6 +53,7 @@ impl From<Bank> for BankView {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct CreateBankRequest {
     pub name: String,
     pub description: Option<String>,
@@ -64,6 +66,7 @@ pub enum CreateBankResponse {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ImportResult {
     /// New questions.
     pub imported: u64,
@@ -95,6 +98,7 @@ impl From<ImportReport> for ImportResult {
 
 /// A question as the bureau sees it, with its key.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct QuestionView {
     pub id: i64,
     pub bank_id: i64,
@@ -136,6 +140,7 @@ impl From<Question> for QuestionView {
 
 /// A question's new content. For `true_false`, options may be omitted (T 正确, F 错误).
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct EditQuestionRequest {
     pub kind: QuestionKind,
     pub stem: String,

@@ -27,6 +27,7 @@ pub struct CertificatesApi {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct CertificateView {
     pub id: i64,
     /// e.g. `BA-FR-THEORY-2026-000123`.
@@ -67,12 +68,14 @@ async fn view(state: &AppState, c: Certificate) -> Result<CertificateView, AppEr
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct RevokeRequest {
     pub reason: String,
 }
 
 /// What anyone learns by verifying: no ID number, the name masked.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct VerificationView {
     pub status: CertificateStatus,
     /// Masked, e.g. 张*三.

@@ -26,6 +26,7 @@ pub struct CoursesApi {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct CourseView {
     pub id: i64,
     pub code: String,
@@ -75,6 +76,7 @@ impl From<Course> for CourseView {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct CreateCourseRequest {
     pub code: String,
     pub title: String,
@@ -102,6 +104,7 @@ pub enum CreateCourseResponse {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PreviewRequest {
     /// The same seed draws the same paper.
     pub seed: u64,
@@ -109,6 +112,7 @@ pub struct PreviewRequest {
 
 /// A question on a previewed paper, with its key (bureau only).
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PreviewQuestion {
     pub position: u32,
     /// Index of the blueprint section it fills.
@@ -124,6 +128,7 @@ pub struct PreviewQuestion {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PaperPreview {
     pub seed: u64,
     pub total_points: f64,

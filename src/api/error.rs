@@ -6,6 +6,7 @@ use poem_openapi::{ApiResponse, Object, payload::Json};
 
 /// Every error the API returns has this shape.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ErrorBody {
     /// Stable, machine-readable snake_case code, e.g. `invalid_input`, `phone_taken`.
     pub code: String,
@@ -21,6 +22,7 @@ pub struct ErrorBody {
 
 /// A problem at one line (or spreadsheet row) of an uploaded file.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct LineError {
     pub line: u64,
     pub reason: String,

@@ -10,6 +10,7 @@ pub struct HealthApi {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Readiness {
     /// `ready` or `not_ready`.
     pub status: String,
@@ -32,6 +33,7 @@ pub enum ReadyResponse {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Liveness {
     /// Always `ok`.
     pub status: String,

@@ -25,6 +25,7 @@ pub struct OrgApi {
 
 /// An administrative area (街道) whose targets and density the bureau tracks.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct StreetView {
     pub id: i64,
     pub name: String,
@@ -49,6 +50,7 @@ impl From<Street> for StreetView {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct CreateStreetRequest {
     pub name: String,
     pub code: Option<String>,
@@ -66,6 +68,7 @@ pub enum CreateStreetResponse {
 
 /// An enterprise (企业) identified by its unified social credit code.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct EnterpriseView {
     pub id: i64,
     pub name: String,
@@ -93,6 +96,7 @@ impl From<Enterprise> for EnterpriseView {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct CreateEnterpriseRequest {
     pub name: String,
     pub credit_code: String,

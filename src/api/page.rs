@@ -10,6 +10,7 @@ pub const MAX_LIMIT: i64 = 500;
 
 /// `{items, total}`: one page and the count of all matches.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Page<T: ParseFromJSON + ToJSON> {
     pub items: Vec<T>,
     pub total: i64,

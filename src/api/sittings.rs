@@ -28,6 +28,7 @@ pub struct SittingsApi {
 
 /// `{kind: "online"}` or `{kind: "station", name, address}`.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct VenueBody {
     pub kind: VenueKind,
     pub name: Option<String>,
@@ -45,6 +46,7 @@ impl From<VenueBody> for Venue {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct SittingView {
     pub id: i64,
     pub course_id: i64,
@@ -90,6 +92,7 @@ impl From<Sitting> for SittingView {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct CreateSittingRequest {
     pub course_id: i64,
     pub starts_at: DateTime<Utc>,
@@ -112,6 +115,7 @@ pub enum CreateSittingResponse {
 
 /// Changes; absent fields stay. Moving the time or place mails booked candidates.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct UpdateSittingRequest {
     pub starts_at: Option<DateTime<Utc>>,
     pub ends_at: Option<DateTime<Utc>>,
@@ -126,11 +130,13 @@ pub struct UpdateSittingRequest {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct CancelRequest {
     pub reason: String,
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct BookSeatRequest {
     /// Book for this person (an enterprise admin's staff member); yourself when absent.
     pub user_id: Option<i64>,
@@ -144,6 +150,7 @@ pub enum RegistrationStatus {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct RegistrationView {
     pub id: i64,
     pub sitting_id: i64,
@@ -189,6 +196,7 @@ pub enum BookSeatResponse {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct EnrolledRow {
     /// Row in the uploaded roster (the header is row 1).
     pub row: u64,
@@ -202,6 +210,7 @@ pub struct EnrolledRow {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct EnrolmentResult {
     pub enrolled: u64,
     pub already_registered: u64,
@@ -228,6 +237,7 @@ pub enum TicketPdf {
 
 /// What a proctor sees when scanning a ticket's QR code.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct TicketCheck {
     pub registration: RegistrationView,
     /// The candidate's name, whole: the proctor compares it with the ID card.

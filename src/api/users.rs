@@ -49,6 +49,7 @@ impl Viewer {
 
 /// A person.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct UserView {
     pub id: i64,
     pub name: String,
@@ -93,6 +94,7 @@ impl UserView {
 
 /// A staff account made by the bureau: proctors, enterprise admins, more bureau admins.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct CreateUserRequest {
     pub name: String,
     pub phone: String,

@@ -79,6 +79,7 @@ impl QuestionStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, poem_openapi::Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ChoiceOption {
     /// `A`, `B`, ... for choice questions; `T` (正确) and `F` (错误) for true/false.
     pub key: String,
