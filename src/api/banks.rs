@@ -6,6 +6,7 @@ use crate::{
     api::{
         ApiTags,
         error::{ApiResult, LineError},
+        one_status::OneStatus,
         page::{Page, window},
         security::BearerAuth,
     },
@@ -284,7 +285,7 @@ impl BanksApi {
         auth: BearerAuth,
         id: Path<i64>,
         format: Query<Option<Format>>,
-    ) -> ApiResult<ExportResponse> {
+    ) -> ApiResult<OneStatus<ExportResponse>> {
         bureau(&auth)?;
         let bank = question_bank::require_bank(&self.state, id.0).await?;
         let questions = question_bank::all_questions(&self.state, bank.id).await?;
@@ -299,10 +300,10 @@ impl BanksApi {
                     })
                     .collect();
                 let text = native::export(&bank.name, bank.description.as_deref(), &rows);
-                Ok(ExportResponse::Native(
+                Ok(OneStatus(ExportResponse::Native(
                     Binary(text.into_bytes()),
                     attachment(&bank.name, "toml"),
-                ))
+                )))
             }
             Format::Xlsx => {
                 let rows: Vec<spreadsheet_export::ExportRow<'_>> = questions
@@ -315,10 +316,10 @@ impl BanksApi {
                     .collect();
                 let bytes = spreadsheet_export::export_xlsx(&bank.name, &rows)
                     .map_err(|e| AppError::Internal(anyhow::anyhow!("xlsx export: {e}")))?;
-                Ok(ExportResponse::Xlsx(
+                Ok(OneStatus(ExportResponse::Xlsx(
                     Binary(bytes),
                     attachment(&bank.name, "xlsx"),
-                ))
+                )))
             }
             other => Err(AppError::invalid(
                 "format",

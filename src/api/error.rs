@@ -55,6 +55,9 @@ pub enum ApiError {
     /// Clashes with what is stored (a taken phone number, a full sitting).
     #[oai(status = 409)]
     Conflict(Json<ErrorBody>),
+    /// The body's `Content-Type` is missing or not one this operation reads.
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<ErrorBody>),
     /// Readable but breaks a rule; `field` names the culprit.
     #[oai(status = 422)]
     Unprocessable(Json<ErrorBody>),

@@ -8,6 +8,7 @@ pub mod certificates;
 pub mod courses;
 pub mod error;
 pub mod health;
+pub mod one_status;
 pub mod org;
 pub mod page;
 pub mod pages;
