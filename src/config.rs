@@ -52,6 +52,9 @@ pub struct Config {
     pub issuer: String,
     /// Certificate verifications one client may make per minute.
     pub verify_per_minute: u32,
+    /// Origins (`https://host[:port]`) whose pages may call the API from a browser; none by
+    /// default, so CORS stays closed unless configured.
+    pub cors_allowed_origins: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -188,6 +191,26 @@ impl Config {
             },
             issuer: get("ISSUER").unwrap_or_else(|| "区应急管理局".into()),
             verify_per_minute: number("VERIFY_PER_MINUTE", 60)? as u32,
+            cors_allowed_origins: match get("CORS_ALLOWED_ORIGINS") {
+                None => Vec::new(),
+                Some(list) => {
+                    let origins: Vec<String> = list
+                        .split(',')
+                        .map(|o| o.trim().trim_end_matches('/').to_string())
+                        .filter(|o| !o.is_empty())
+                        .collect();
+                    if let Some(bad_origin) = origins.iter().find(|o| {
+                        !(o.starts_with("https://") || o.starts_with("http://"))
+                            || o[o.find("//").map_or(0, |i| i + 2)..].contains('/')
+                    }) {
+                        return Err(bad(
+                            "CORS_ALLOWED_ORIGINS",
+                            format!("{bad_origin} is not an origin such as https://host"),
+                        ));
+                    }
+                    origins
+                }
+            },
         })
     }
 }
@@ -224,6 +247,11 @@ mod tests {
             ("SECRET_KEY", "short"),
             ("TOKEN_TTL_HOURS", "twelve"),
             ("DEMO_DATA", "maybe"),
+            ("CORS_ALLOWED_ORIGINS", "portal.example.gov.cn"),
+            (
+                "CORS_ALLOWED_ORIGINS",
+                "https://portal.example.gov.cn/login",
+            ),
         ] {
             let err = config(&[(var, value)]).unwrap_err();
             assert_eq!(err.var, var);

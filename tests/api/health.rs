@@ -72,3 +72,91 @@ async fn unknown_paths_get_the_error_shape() {
     assert_eq!(reply.body["code"], "not_found");
     assert!(reply.body["message"].is_string());
 }
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers_and_cors_stays_closed() {
+    let app = spawn_app().await;
+    for path in [
+        "/healthz",
+        "/no/such/page",
+        "/set-password?token=x",
+        "/api/docs",
+    ] {
+        let resp = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        let h = resp.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "same-origin", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        // Our pages run no inline script; Swagger UI's page needs it.
+        assert_eq!(
+            csp.contains("script-src 'self' 'unsafe-inline'"),
+            path == "/api/docs",
+            "{path}: {csp}"
+        );
+    }
+    // The password page's script comes from the server, as the policy requires.
+    let page = app.get("/set-password?token=x", None).await;
+    assert!(
+        page.text
+            .contains(r#"<script src="/assets/set-password.js">"#)
+    );
+    assert!(!page.text.contains("<script>"));
+    let js = app.get("/assets/set-password.js", None).await;
+    assert_eq!(js.status, StatusCode::OK);
+    assert!(js.content_type.starts_with("text/javascript"));
+    assert!(js.text.contains("/api/v1/auth/password-setup"));
+
+    // No origin may read the API from a browser unless configured.
+    let preflight = app
+        .client
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/api/v1/sittings", app.base),
+        )
+        .header("origin", "https://elsewhere.example")
+        .header("access-control-request-method", "GET")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        preflight
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn a_configured_origin_may_call_the_api_from_a_browser() {
+    let app = crate::helpers::spawn_app_with(|env| {
+        env.insert(
+            "CORS_ALLOWED_ORIGINS".into(),
+            "https://portal.example.gov.cn".into(),
+        );
+    })
+    .await;
+    let ask = |origin: &'static str| {
+        app.client
+            .request(
+                reqwest::Method::OPTIONS,
+                format!("{}/api/v1/sittings", app.base),
+            )
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .send()
+    };
+    let allowed = ask("https://portal.example.gov.cn").await.unwrap();
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://portal.example.gov.cn"
+    );
+    let other = ask("https://elsewhere.example").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+}
