@@ -8,9 +8,8 @@ use crate::{
         error::{ApiResult, LineError},
         one_status::OneStatus,
         page::{Page, window},
-        security::BearerAuth,
+        security::BureauAuth,
     },
-    domain::Role,
     error::AppError,
     question_bank::{
         self, Bank, ImportReport, Question,
@@ -175,10 +174,6 @@ pub enum ExportResponse {
     ),
 }
 
-fn bureau(auth: &BearerAuth) -> Result<(), AppError> {
-    auth.0.require_any(&[Role::BureauAdmin])
-}
-
 /// `attachment; filename*=UTF-8''...` so Chinese bank names survive download.
 fn attachment(name: &str, extension: &str) -> String {
     let encoded: String = format!("{name}.{extension}")
@@ -200,11 +195,10 @@ impl BanksApi {
     #[oai(path = "/question-banks", method = "get")]
     async fn list(
         &self,
-        auth: BearerAuth,
+        _auth: BureauAuth,
         limit: Query<Option<i64>>,
         offset: Query<Option<i64>>,
     ) -> ApiResult<Json<Page<BankView>>> {
-        bureau(&auth)?;
         let (limit, offset) = window(limit.0, offset.0);
         let (banks, total) =
             question_bank::store::list_banks(&self.state.db, limit, offset).await?;
@@ -218,10 +212,9 @@ impl BanksApi {
     #[oai(path = "/question-banks", method = "post")]
     async fn create(
         &self,
-        auth: BearerAuth,
+        _auth: BureauAuth,
         body: Json<CreateBankRequest>,
     ) -> ApiResult<CreateBankResponse> {
-        bureau(&auth)?;
         let bank = question_bank::create_bank(&self.state, &body.name, body.description.as_deref())
             .await?;
         Ok(CreateBankResponse::Created(Json(bank.into())))
@@ -234,12 +227,11 @@ impl BanksApi {
     #[oai(path = "/question-banks/:id/import", method = "post")]
     async fn import(
         &self,
-        auth: BearerAuth,
+        _auth: BureauAuth,
         id: Path<i64>,
         format: Query<Option<Format>>,
         body: Binary<Vec<u8>>,
     ) -> ApiResult<Json<ImportResult>> {
-        bureau(&auth)?;
         let format = format.0.unwrap_or(Format::Native);
         let report = question_bank::import(&self.state, id.0, format, &body.0).await?;
         tracing::info!(
@@ -256,14 +248,13 @@ impl BanksApi {
     #[oai(path = "/question-banks/:id/questions", method = "get")]
     async fn questions(
         &self,
-        auth: BearerAuth,
+        _auth: BureauAuth,
         id: Path<i64>,
         status: Query<Option<QuestionStatus>>,
         kind: Query<Option<QuestionKind>>,
         limit: Query<Option<i64>>,
         offset: Query<Option<i64>>,
     ) -> ApiResult<Json<Page<QuestionView>>> {
-        bureau(&auth)?;
         question_bank::require_bank(&self.state, id.0).await?;
         let (limit, offset) = window(limit.0, offset.0);
         let filter = QuestionFilter {
@@ -282,11 +273,10 @@ impl BanksApi {
     #[oai(path = "/question-banks/:id/export", method = "get")]
     async fn export(
         &self,
-        auth: BearerAuth,
+        _auth: BureauAuth,
         id: Path<i64>,
         format: Query<Option<Format>>,
     ) -> ApiResult<OneStatus<ExportResponse>> {
-        bureau(&auth)?;
         let bank = question_bank::require_bank(&self.state, id.0).await?;
         let questions = question_bank::all_questions(&self.state, bank.id).await?;
         match format.0.unwrap_or(Format::Native) {
@@ -334,11 +324,10 @@ impl BanksApi {
     #[oai(path = "/questions/:id", method = "put")]
     async fn edit(
         &self,
-        auth: BearerAuth,
+        _auth: BureauAuth,
         id: Path<i64>,
         body: Json<EditQuestionRequest>,
     ) -> ApiResult<Json<QuestionView>> {
-        bureau(&auth)?;
         let body = body.0;
         let options = if body.kind == QuestionKind::TrueFalse && body.options.is_empty() {
             question_bank::content::true_false_options()

@@ -6,7 +6,7 @@ use crate::{
         ApiTags,
         error::ApiResult,
         page::{Page, window},
-        security::BearerAuth,
+        security::{BearerAuth, BureauAuth},
     },
     domain::Role,
     error::AppError,
@@ -133,10 +133,9 @@ impl OrgApi {
     #[oai(path = "/streets", method = "post")]
     async fn create_street(
         &self,
-        auth: BearerAuth,
+        _auth: BureauAuth,
         body: Json<CreateStreetRequest>,
     ) -> ApiResult<CreateStreetResponse> {
-        auth.0.require_any(&[Role::BureauAdmin])?;
         let street = org::create_street(
             &self.state,
             NewStreet {
@@ -180,10 +179,9 @@ impl OrgApi {
     #[oai(path = "/enterprises", method = "post")]
     async fn create_enterprise(
         &self,
-        auth: BearerAuth,
+        _auth: BureauAuth,
         body: Json<CreateEnterpriseRequest>,
     ) -> ApiResult<CreateEnterpriseResponse> {
-        auth.0.require_any(&[Role::BureauAdmin])?;
         let enterprise = org::create_enterprise(
             &self.state,
             NewEnterprise {

@@ -8,7 +8,7 @@ use crate::{
         ApiTags,
         error::{ApiError, ApiResult},
         page::{Page, window},
-        security::BearerAuth,
+        security::{BearerAuth, BureauAuth},
     },
     auth::Caller,
     domain::{IdType, Role},
@@ -120,10 +120,9 @@ impl UsersApi {
     #[oai(path = "/users", method = "post")]
     async fn create(
         &self,
-        auth: BearerAuth,
+        auth: BureauAuth,
         body: Json<CreateUserRequest>,
     ) -> ApiResult<CreateUserResponse> {
-        auth.0.require_any(&[Role::BureauAdmin])?;
         let user = accounts::create_staff(
             &self.state,
             StaffAccount {

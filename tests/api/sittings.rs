@@ -223,13 +223,13 @@ async fn registration_follows_its_window_and_cancelled_sittings_refuse() {
         )
         .await;
     assert_eq!(refused.body["code"], "sitting_cancelled");
+    // A candidate may not schedule sittings: refused for the role before the body is read.
     let (_, citizen) = app.quick_candidate(2).await;
-    assert_eq!(
-        app.post("/api/v1/sittings", Some(&citizen), json!({}))
-            .await
-            .status,
-        StatusCode::BAD_REQUEST
-    );
+    let not_theirs = app
+        .post("/api/v1/sittings", Some(&citizen), json!({}))
+        .await;
+    assert_eq!(not_theirs.status, StatusCode::FORBIDDEN);
+    assert_eq!(not_theirs.body["code"], "forbidden");
 }
 
 /// A roster as an enterprise's HR keeps it: 姓名, 身份证号, 手机号, 邮箱, 岗位.
