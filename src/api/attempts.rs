@@ -4,7 +4,12 @@
 
 use crate::{
     AppState,
-    api::{ApiTags, error::ApiResult, rendered::RenderedJson, security::BearerAuth},
+    api::{
+        ApiTags,
+        error::ApiResult,
+        rendered::RenderedJson,
+        security::{BearerAuth, ProctorAuth},
+    },
     courses,
     error::{AppError, AppResult},
     exam::{self, Attempt, AttemptStatus, LiveView, ResultViewer, grading::Subtotal},
@@ -392,7 +397,7 @@ impl AttemptsApi {
 
     /// Who has started, answered how many, time left, last seen (proctors, bureau).
     #[oai(path = "/sittings/:id/live", method = "get")]
-    async fn live(&self, auth: BearerAuth, id: Path<i64>) -> ApiResult<Json<LiveRoster>> {
+    async fn live(&self, auth: ProctorAuth, id: Path<i64>) -> ApiResult<Json<LiveRoster>> {
         let now = Utc::now();
         let rows = exam::live_roster(&self.state, &auth.0, id.0).await?;
         let items: Vec<LiveRow> = rows
@@ -419,7 +424,7 @@ impl AttemptsApi {
     #[oai(path = "/attempts/:id/extend", method = "post")]
     async fn extend(
         &self,
-        auth: BearerAuth,
+        auth: ProctorAuth,
         id: Path<i64>,
         body: Json<ExtendRequest>,
     ) -> ApiResult<Json<ProctorAttemptView>> {
@@ -432,7 +437,7 @@ impl AttemptsApi {
     #[oai(path = "/attempts/:id/terminate", method = "post")]
     async fn terminate(
         &self,
-        auth: BearerAuth,
+        auth: ProctorAuth,
         id: Path<i64>,
         body: Json<TerminateRequest>,
     ) -> ApiResult<Json<ProctorAttemptView>> {
@@ -462,7 +467,7 @@ impl AttemptsApi {
 
     /// An attempt's events (proctors, bureau).
     #[oai(path = "/attempts/:id/events", method = "get")]
-    async fn events(&self, auth: BearerAuth, id: Path<i64>) -> ApiResult<Json<Vec<EventView>>> {
+    async fn events(&self, auth: ProctorAuth, id: Path<i64>) -> ApiResult<Json<Vec<EventView>>> {
         let events = exam::events(&self.state, &auth.0, id.0).await?;
         Ok(Json(
             events
@@ -481,7 +486,7 @@ impl AttemptsApi {
     #[oai(path = "/registrations/:id/practical", method = "post")]
     async fn practical(
         &self,
-        auth: BearerAuth,
+        auth: ProctorAuth,
         id: Path<i64>,
         body: Json<PracticalRequest>,
     ) -> ApiResult<Json<Recorded>> {

@@ -35,3 +35,22 @@ async fn check_bureau(req: &Request, bearer: Bearer) -> poem::Result<Caller> {
         .into())
     }
 }
+
+/// A proctor's or a bureau admin's bearer token, for the proctoring operations. Anyone else
+/// is refused with 403 before the body is read; whether the proctor is assigned to the
+/// sitting is decided with the record.
+#[derive(SecurityScheme)]
+#[oai(ty = "bearer", checker = "check_proctor")]
+pub struct ProctorAuth(pub Caller);
+
+async fn check_proctor(req: &Request, bearer: Bearer) -> poem::Result<Caller> {
+    let caller = check_token(req, bearer).await?;
+    if caller.is_bureau() || caller.has(crate::domain::Role::Proctor) {
+        Ok(caller)
+    } else {
+        Err(ApiError::from(crate::error::AppError::forbidden(
+            "only proctors and the bureau may do this",
+        ))
+        .into())
+    }
+}

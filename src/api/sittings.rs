@@ -8,7 +8,7 @@ use crate::{
         ApiTags,
         error::ApiResult,
         page::{Page, window},
-        security::{BearerAuth, BureauAuth},
+        security::{BearerAuth, BureauAuth, ProctorAuth},
     },
     error::AppError,
     registrations::{self, BookOutcome, Registration, roster},
@@ -475,7 +475,7 @@ impl SittingsApi {
 
     /// Look up a ticket by the code in its QR code (the sitting's proctors, the bureau).
     #[oai(path = "/tickets/:code", method = "get")]
-    async fn ticket(&self, auth: BearerAuth, code: Path<String>) -> ApiResult<Json<TicketCheck>> {
+    async fn ticket(&self, auth: ProctorAuth, code: Path<String>) -> ApiResult<Json<TicketCheck>> {
         let not_found = || AppError::not_found("ticket_not_found", "no such ticket");
         let r = registrations::store::by_check_code(&self.state.db, &code.0)
             .await?

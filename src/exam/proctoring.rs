@@ -15,6 +15,8 @@ use crate::{
 };
 use chrono::{DateTime, Utc};
 
+/// The caller oversees the sitting (its proctor, or the bureau); others get 403: a sitting is
+/// public, so refusing says nothing new.
 async fn require_proctor_of(state: &AppState, caller: &Caller, sitting_id: i64) -> AppResult<()> {
     if crate::access::oversees_sitting(&state.db, caller, sitting_id).await? {
         Ok(())
@@ -22,6 +24,21 @@ async fn require_proctor_of(state: &AppState, caller: &Caller, sitting_id: i64) 
         Err(AppError::forbidden(
             "only this sitting's proctors and the bureau",
         ))
+    }
+}
+
+/// For a private record of a sitting (an attempt, a booking): a caller who does not oversee
+/// the sitting gets the same 404 as for a missing record.
+async fn require_overseer_of(
+    state: &AppState,
+    caller: &Caller,
+    sitting_id: i64,
+    hidden: AppError,
+) -> AppResult<()> {
+    if crate::access::oversees_sitting(&state.db, caller, sitting_id).await? {
+        Ok(())
+    } else {
+        Err(hidden)
     }
 }
 
@@ -38,7 +55,13 @@ pub async fn extend(
     let attempt = store::attempt(&state.db, id)
         .await?
         .ok_or_else(|| AppError::not_found("attempt_not_found", "no such attempt"))?;
-    require_proctor_of(state, caller, attempt.sitting_id).await?;
+    require_overseer_of(
+        state,
+        caller,
+        attempt.sitting_id,
+        AppError::not_found("attempt_not_found", "no such attempt"),
+    )
+    .await?;
     if attempt.status != AttemptStatus::InProgress || Utc::now() > attempt.deadline {
         return Err(closed());
     }
@@ -80,7 +103,13 @@ pub async fn terminate(
     let attempt = store::attempt(&state.db, id)
         .await?
         .ok_or_else(|| AppError::not_found("attempt_not_found", "no such attempt"))?;
-    require_proctor_of(state, caller, attempt.sitting_id).await?;
+    require_overseer_of(
+        state,
+        caller,
+        attempt.sitting_id,
+        AppError::not_found("attempt_not_found", "no such attempt"),
+    )
+    .await?;
     if attempt.status != AttemptStatus::InProgress {
         return Err(closed());
     }
@@ -180,7 +209,13 @@ pub async fn events(state: &AppState, caller: &Caller, id: i64) -> AppResult<Vec
     let attempt = store::attempt(&state.db, id)
         .await?
         .ok_or_else(|| AppError::not_found("attempt_not_found", "no such attempt"))?;
-    require_proctor_of(state, caller, attempt.sitting_id).await?;
+    require_overseer_of(
+        state,
+        caller,
+        attempt.sitting_id,
+        AppError::not_found("attempt_not_found", "no such attempt"),
+    )
+    .await?;
     Ok(store::events(&state.db, id).await?)
 }
 
@@ -195,7 +230,13 @@ pub async fn record_practical(
     let registration = registrations::store::registration(&state.db, registration_id)
         .await?
         .ok_or_else(|| AppError::not_found("registration_not_found", "no such registration"))?;
-    require_proctor_of(state, caller, registration.sitting_id).await?;
+    require_overseer_of(
+        state,
+        caller,
+        registration.sitting_id,
+        AppError::not_found("registration_not_found", "no such registration"),
+    )
+    .await?;
     let sitting = sittings::require(state, registration.sitting_id).await?;
     let course = courses::require(state, sitting.course_id).await?;
     if !course.practical_required {

@@ -8,22 +8,6 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 impl TestApp {
-    /// A bearer token for a person who has no password yet (a roster-made account).
-    async fn token_for(&self, user_id: i64) -> String {
-        let token = safecert::auth::token::generate();
-        let now = chrono::Utc::now();
-        safecert::auth::store::insert_token(
-            &self.state.db,
-            &safecert::auth::token::digest(&token),
-            user_id,
-            now,
-            now + Duration::hours(1),
-        )
-        .await
-        .unwrap();
-        token
-    }
-
     /// Starts the exam of `sitting` and submits it blank: a fail.
     async fn fail(&self, token: &str, sitting: i64) {
         let start = self

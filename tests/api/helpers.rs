@@ -350,6 +350,22 @@ pub fn phone(n: u32) -> String {
 }
 
 impl TestApp {
+    /// A bearer token for a person who has no password yet (a roster-made account).
+    pub async fn token_for(&self, user_id: i64) -> String {
+        let token = safecert::auth::token::generate();
+        let now = chrono::Utc::now();
+        safecert::auth::store::insert_token(
+            &self.state.db,
+            &safecert::auth::token::digest(&token),
+            user_id,
+            now,
+            now + chrono::Duration::hours(1),
+        )
+        .await
+        .unwrap();
+        token
+    }
+
     /// A candidate made straight in the database with a bearer token, for tests that need
     /// many people fast (argon2 on hundreds of sign-ups would dominate the test).
     pub async fn quick_candidate(&self, n: u32) -> (i64, String) {

@@ -3,6 +3,7 @@
 
 mod admission;
 mod auth;
+mod authz;
 mod banks;
 mod certificates;
 mod cli;
