@@ -89,7 +89,9 @@ impl IdDocument {
                 }
             }
             IdType::ForeignPermanentResidence => {
+                // `is_ascii` first: slicing by bytes is only safe on ASCII.
                 let old_style = number.len() == 15
+                    && number.is_ascii()
                     && number[..3].chars().all(|c| c.is_ascii_uppercase())
                     && number[3..].chars().all(|c| c.is_ascii_digit());
                 let new_style = number.starts_with('9') && checksum_ok(&number);
@@ -226,6 +228,31 @@ mod tests {
         assert!(IdDocument::parse(IdType::GatResidencePermit, &permit).is_ok());
         let mainland = with_check("44030019900101123");
         assert!(IdDocument::parse(IdType::GatResidencePermit, &mainland).is_err());
+    }
+
+    /// Found by schemathesis: non-ASCII input of 15 bytes once panicked on a byte slice.
+    #[test]
+    fn no_document_type_panics_on_any_text() {
+        let odd = [
+            "\u{b}î𰛵\tÜ𨸗ä\u{18}",
+            "ÄÖÜ123456789012",
+            "中华人民共和国",
+            "9ü",
+            "８１",
+        ];
+        for id_type in [
+            IdType::ResidentId,
+            IdType::GatResidencePermit,
+            IdType::ForeignPermanentResidence,
+            IdType::Passport,
+        ] {
+            for text in odd {
+                assert!(
+                    IdDocument::parse(id_type, text).is_err(),
+                    "{id_type:?} {text:?}"
+                );
+            }
+        }
     }
 
     #[test]
