@@ -42,6 +42,15 @@ async fn require_overseer_of(
     }
 }
 
+/// An attempt in a sitting the caller oversees; anyone else gets the same 404 as for a
+/// missing attempt.
+async fn overseen_attempt(state: &AppState, caller: &Caller, id: i64) -> AppResult<Attempt> {
+    let not_found = || AppError::not_found("attempt_not_found", "no such attempt");
+    let attempt = store::attempt(&state.db, id).await?.ok_or_else(not_found)?;
+    require_overseer_of(state, caller, attempt.sitting_id, not_found()).await?;
+    Ok(attempt)
+}
+
 /// A proctor gives one candidate more time.
 pub async fn extend(
     state: &AppState,
@@ -52,16 +61,7 @@ pub async fn extend(
     if !(1..=240).contains(&minutes) {
         return Err(AppError::invalid("minutes", "1 to 240 minutes"));
     }
-    let attempt = store::attempt(&state.db, id)
-        .await?
-        .ok_or_else(|| AppError::not_found("attempt_not_found", "no such attempt"))?;
-    require_overseer_of(
-        state,
-        caller,
-        attempt.sitting_id,
-        AppError::not_found("attempt_not_found", "no such attempt"),
-    )
-    .await?;
+    let attempt = overseen_attempt(state, caller, id).await?;
     if attempt.status != AttemptStatus::InProgress || Utc::now() > attempt.deadline {
         return Err(closed());
     }
@@ -100,16 +100,7 @@ pub async fn terminate(
     if reason.is_empty() {
         return Err(AppError::invalid("reason", "say why the attempt is ended"));
     }
-    let attempt = store::attempt(&state.db, id)
-        .await?
-        .ok_or_else(|| AppError::not_found("attempt_not_found", "no such attempt"))?;
-    require_overseer_of(
-        state,
-        caller,
-        attempt.sitting_id,
-        AppError::not_found("attempt_not_found", "no such attempt"),
-    )
-    .await?;
+    let attempt = overseen_attempt(state, caller, id).await?;
     if attempt.status != AttemptStatus::InProgress {
         return Err(closed());
     }
@@ -205,17 +196,9 @@ pub async fn record_event(
     Ok(())
 }
 
+/// What an attempt's page reported (reconnects, leaving the page), for its proctors.
 pub async fn events(state: &AppState, caller: &Caller, id: i64) -> AppResult<Vec<store::Event>> {
-    let attempt = store::attempt(&state.db, id)
-        .await?
-        .ok_or_else(|| AppError::not_found("attempt_not_found", "no such attempt"))?;
-    require_overseer_of(
-        state,
-        caller,
-        attempt.sitting_id,
-        AppError::not_found("attempt_not_found", "no such attempt"),
-    )
-    .await?;
+    overseen_attempt(state, caller, id).await?;
     Ok(store::events(&state.db, id).await?)
 }
 
