@@ -175,14 +175,41 @@ pub async fn save_answer(
     seq: i64,
 ) -> AppResult<StoredAnswer> {
     let now = Utc::now();
-    match state
+    let first = state
         .live
         .save(id, caller.user_id, position, choice, seq, now)
         .await
-        .map_err(live_down)?
-    {
+        .map_err(live_down)?;
+    if !matches!(first, SaveResult::Missing) {
+        return saved(first, position);
+    }
+    // Not live: finished (closed) or not the caller's (404).
+    let attempt = own_attempt(state, caller, id).await?;
+    if attempt.status != AttemptStatus::InProgress || now > attempt.deadline {
+        return Err(closed());
+    }
+    // Live session lost (e.g. Redis flushed): reopen it and try once more.
+    let keys = crate::paper::store::option_keys(&state.db, attempt.registration_id)
+        .await?
+        .ok_or_else(closed)?;
+    state
+        .live
+        .open(&session_init(&attempt, &keys, false))
+        .await
+        .map_err(live_down)?;
+    let again = state
+        .live
+        .save(id, caller.user_id, position, choice, seq, now)
+        .await
+        .map_err(live_down)?;
+    saved(again, position)
+}
+
+/// What a save answers; a session still missing after it was reopened counts as closed.
+fn saved(result: SaveResult, position: u32) -> AppResult<StoredAnswer> {
+    match result {
         SaveResult::Stored(a) | SaveResult::Stale(a) => Ok(a),
-        SaveResult::Closed => Err(closed()),
+        SaveResult::Closed | SaveResult::Missing => Err(closed()),
         SaveResult::NoPosition => Err(AppError::not_found(
             "position_not_found",
             format!("the paper has no question {position}"),
@@ -191,39 +218,6 @@ pub async fn save_answer(
             "choice",
             format!("{key:?} is not one of this question's options"),
         )),
-        SaveResult::Missing => {
-            // Not live: finished (closed) or not the caller's (404).
-            let attempt = own_attempt(state, caller, id).await?;
-            if attempt.status != AttemptStatus::InProgress || now > attempt.deadline {
-                return Err(closed());
-            }
-            // Live session lost (e.g. Redis flushed): reopen it and try once more.
-            let keys = crate::paper::store::option_keys(&state.db, attempt.registration_id)
-                .await?
-                .ok_or_else(closed)?;
-            state
-                .live
-                .open(&session_init(&attempt, &keys, false))
-                .await
-                .map_err(live_down)?;
-            match state
-                .live
-                .save(id, caller.user_id, position, choice, seq, now)
-                .await
-                .map_err(live_down)?
-            {
-                SaveResult::Stored(a) | SaveResult::Stale(a) => Ok(a),
-                SaveResult::NoPosition => Err(AppError::not_found(
-                    "position_not_found",
-                    format!("the paper has no question {position}"),
-                )),
-                SaveResult::InvalidKey(key) => Err(AppError::invalid(
-                    "choice",
-                    format!("{key:?} is not one of this question's options"),
-                )),
-                _ => Err(closed()),
-            }
-        }
     }
 }
 
