@@ -213,12 +213,14 @@ fn result_view(a: &Attempt) -> ResultView {
 #[derive(Debug, Object)]
 #[oai(skip_serializing_if_is_none)]
 pub struct ExtendRequest {
+    #[oai(validator(minimum(value = "1"), maximum(value = "240")))]
     pub minutes: i64,
 }
 
 #[derive(Debug, Object)]
 #[oai(skip_serializing_if_is_none)]
 pub struct TerminateRequest {
+    #[oai(validator(max_length = 500, pattern = r"\S"))]
     pub reason: String,
 }
 
@@ -269,7 +271,9 @@ pub struct LiveRoster {
 #[oai(skip_serializing_if_is_none)]
 pub struct EventRequest {
     /// `reconnected`, `page_hidden`, `page_visible`, `offline` or `online`.
+    #[oai(validator(pattern = "^(reconnected|page_hidden|page_visible|offline|online)$"))]
     pub kind: String,
+    #[oai(validator(max_length = 500))]
     pub detail: Option<String>,
 }
 
@@ -286,6 +290,7 @@ pub struct EventView {
 #[oai(skip_serializing_if_is_none)]
 pub struct PracticalRequest {
     pub passed: bool,
+    #[oai(validator(max_length = 2000))]
     pub notes: Option<String>,
 }
 

@@ -24,16 +24,21 @@ pub struct AuthApi {
 #[oai(skip_serializing_if_is_none)]
 pub struct RegisterRequest {
     /// Name as on the ID document, e.g. 张三.
+    #[oai(validator(max_length = 50, pattern = r"\S"))]
     pub name: String,
     /// The document number; a resident ID number is checked against GB 11643.
+    #[oai(validator(pattern = r"^[\sA-Za-z0-9]*[A-Za-z0-9][\sA-Za-z0-9]*$"))]
     pub id_number: String,
     /// Defaults to `resident_id`.
     pub id_type: Option<IdType>,
     /// Mainland mobile number, 11 digits.
+    #[oai(validator(pattern = r"^[\s-]*(\+86)?[\s-]*1[\s-]*[3-9]([\s-]*[0-9]){9}[\s-]*$"))]
     pub phone: String,
+    #[oai(validator(max_length = 254, pattern = r"^\s*[^@\s]+@[^@\s.]+(\.[^@\s.]+)+\s*$"))]
     pub email: String,
     /// 8 to 128 characters, at least two of letters, digits and symbols.
     #[oai(write_only)]
+    #[oai(validator(min_length = 8, max_length = 128))]
     pub password: String,
 }
 
@@ -48,8 +53,10 @@ pub enum RegisterResponse {
 #[oai(skip_serializing_if_is_none)]
 pub struct LoginRequest {
     /// Mobile number or email.
+    #[oai(validator(min_length = 1, max_length = 254))]
     pub login: String,
     #[oai(write_only)]
+    #[oai(validator(max_length = 128))]
     pub password: String,
 }
 
@@ -82,8 +89,10 @@ pub struct LoggedOut {
 #[oai(skip_serializing_if_is_none)]
 pub struct PasswordSetupRequest {
     /// The `token` from the mailed link.
+    #[oai(validator(min_length = 1, max_length = 128))]
     pub token: String,
     #[oai(write_only)]
+    #[oai(validator(min_length = 8, max_length = 128))]
     pub password: String,
 }
 

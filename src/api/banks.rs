@@ -55,7 +55,9 @@ impl From<Bank> for BankView {
 #[derive(Debug, Object)]
 #[oai(skip_serializing_if_is_none)]
 pub struct CreateBankRequest {
+    #[oai(validator(max_length = 100, pattern = r"\S"))]
     pub name: String,
+    #[oai(validator(max_length = 2000))]
     pub description: Option<String>,
 }
 
@@ -143,14 +145,18 @@ impl From<Question> for QuestionView {
 #[oai(skip_serializing_if_is_none)]
 pub struct EditQuestionRequest {
     pub kind: QuestionKind,
+    #[oai(validator(max_length = 4000, pattern = r"\S"))]
     pub stem: String,
     #[oai(default)]
+    #[oai(validator(max_items = 8))]
     pub options: Vec<ChoiceOption>,
+    #[oai(validator(min_items = 1, max_items = 8))]
     pub answer: Vec<String>,
     #[oai(default)]
     pub explanation: String,
     #[oai(default)]
     pub tags: Vec<String>,
+    #[oai(validator(minimum(value = "1"), maximum(value = "5")))]
     pub difficulty: u8,
     pub status: QuestionStatus,
 }

@@ -69,6 +69,7 @@ async fn view(state: &AppState, c: Certificate) -> Result<CertificateView, AppEr
 #[derive(Debug, Object)]
 #[oai(skip_serializing_if_is_none)]
 pub struct RevokeRequest {
+    #[oai(validator(max_length = 500, pattern = r"\S"))]
     pub reason: String,
 }
 

@@ -77,14 +77,21 @@ impl From<Course> for CourseView {
 #[derive(Debug, Object)]
 #[oai(skip_serializing_if_is_none)]
 pub struct CreateCourseRequest {
+    #[oai(validator(pattern = r"^[A-Za-z0-9_-]{1,32}$"))]
     pub code: String,
+    #[oai(validator(max_length = 100, pattern = r"\S"))]
     pub title: String,
     pub category: CourseCategory,
+    #[oai(validator(minimum(value = "0"), maximum(value = "1000")))]
     pub training_hours: i64,
+    #[oai(validator(minimum(value = "0", exclusive)))]
     pub pass_mark: f64,
+    #[oai(validator(minimum(value = "1"), maximum(value = "600")))]
     pub time_limit_minutes: i64,
+    #[oai(validator(minimum(value = "1"), maximum(value = "240")))]
     pub validity_months: i64,
     #[oai(default)]
+    #[oai(validator(minimum(value = "0"), maximum(value = "10")))]
     pub retake_limit: i64,
     #[oai(default)]
     pub practical_required: bool,

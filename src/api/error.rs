@@ -152,6 +152,12 @@ pub async fn render_framework_error(err: poem::Error) -> Response {
     if err.is_from_response() {
         return err.into_response();
     }
+    if let Some(invalid) = err
+        .downcast_ref::<poem_openapi::error::ParseRequestPayloadError>()
+        .and_then(|e| schema_violation(&e.reason))
+    {
+        return ApiError::from(AppError::Invalid(invalid)).into_response();
+    }
     let status = err.status();
     let code = match status {
         StatusCode::BAD_REQUEST => "bad_request",
@@ -181,6 +187,32 @@ pub async fn render_framework_error(err: poem::Error) -> Response {
     .into_response()
 }
 
+/// A body field that breaks a constraint the document declares (length, pattern, range) is
+/// the same mistake as one our own checks catch, so it gets the same 422 `invalid_input`
+/// naming the field. poem-openapi reports it as "field `name` verification failed. maxLength(50)".
+fn schema_violation(reason: &str) -> Option<crate::domain::Invalid> {
+    let (_, rest) = reason.split_once("field `")?;
+    let (field, rest) = rest.split_once('`')?;
+    let (_, rule) = rest.split_once("verification failed. ")?;
+    let (name, arg) = rule.split_once('(')?;
+    let arg = arg.trim_end_matches(')');
+    let bound = arg.split(',').next().unwrap_or(arg).trim();
+    let exclusive = arg.contains("exclusive: true");
+    let what = match name {
+        "maxLength" => format!("最多 {bound} 个字符"),
+        "minLength" => format!("至少 {bound} 个字符"),
+        "maxItems" => format!("最多 {bound} 项"),
+        "minItems" => format!("至少 {bound} 项"),
+        "maximum" if exclusive => format!("须小于 {bound}"),
+        "maximum" => format!("不能大于 {bound}"),
+        "minimum" if exclusive => format!("须大于 {bound}"),
+        "minimum" => format!("不能小于 {bound}"),
+        "pattern" => "格式不对（见接口文档中此字段的 pattern）".to_string(),
+        _ => format!("不符合接口文档的约束 {rule}"),
+    };
+    Some(crate::domain::Invalid::new(field.to_string(), what))
+}
+
 /// A panic inside a request: the client gets the usual 500 body, the log gets what panicked
 /// (inside the request's span, so with its id). The connection stays usable.
 pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
@@ -203,6 +235,21 @@ pub type ApiResult<T> = Result<T, ApiError>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_schema_violation_names_the_field_and_the_rule() {
+        let invalid = schema_violation(
+            "failed to parse \"RegisterRequest\": field `name` verification failed. maxLength(50)",
+        )
+        .unwrap();
+        assert_eq!(invalid.field, "name");
+        assert_eq!(invalid.reason, "最多 50 个字符");
+        let invalid =
+            schema_violation("field `pass_mark` verification failed. minimum(0, exclusive: true)")
+                .unwrap();
+        assert_eq!(invalid.reason, "须大于 0");
+        assert!(schema_violation("expected object, found string").is_none());
+    }
 
     #[tokio::test]
     async fn a_panic_becomes_the_usual_500_body() {

@@ -52,11 +52,15 @@ impl From<Street> for StreetView {
 #[derive(Debug, Object)]
 #[oai(skip_serializing_if_is_none)]
 pub struct CreateStreetRequest {
+    #[oai(validator(max_length = 50, pattern = r"\S"))]
     pub name: String,
+    #[oai(validator(pattern = r"^\s*[0-9]{0,12}\s*$"))]
     pub code: Option<String>,
     /// Area in km², for responder density per km².
+    #[oai(validator(minimum(value = "0", exclusive)))]
     pub area_km2: Option<f64>,
     /// Residents, for responder density per 10,000 residents.
+    #[oai(validator(minimum(value = "0")))]
     pub population: Option<i64>,
 }
 
@@ -98,10 +102,14 @@ impl From<Enterprise> for EnterpriseView {
 #[derive(Debug, Object)]
 #[oai(skip_serializing_if_is_none)]
 pub struct CreateEnterpriseRequest {
+    #[oai(validator(max_length = 100, pattern = r"\S"))]
     pub name: String,
+    #[oai(validator(pattern = r"^\s*[0-9A-HJ-NP-RTUW-Ya-hj-np-rtuw-y]{18}\s*$"))]
     pub credit_code: String,
+    #[oai(validator(max_length = 50, pattern = r"\S"))]
     pub industry: String,
     pub street_id: Option<i64>,
+    #[oai(validator(max_length = 200))]
     pub address: Option<String>,
 }
 

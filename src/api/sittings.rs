@@ -30,7 +30,9 @@ pub struct SittingsApi {
 #[oai(skip_serializing_if_is_none)]
 pub struct VenueBody {
     pub kind: VenueKind,
+    #[oai(validator(max_length = 100))]
     pub name: Option<String>,
+    #[oai(validator(max_length = 200))]
     pub address: Option<String>,
 }
 
@@ -96,6 +98,7 @@ pub struct CreateSittingRequest {
     pub course_id: i64,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
+    #[oai(validator(minimum(value = "1"), maximum(value = "100000")))]
     pub capacity: i64,
     pub venue: VenueBody,
     /// Defaults to now.
@@ -118,6 +121,7 @@ pub enum CreateSittingResponse {
 pub struct UpdateSittingRequest {
     pub starts_at: Option<DateTime<Utc>>,
     pub ends_at: Option<DateTime<Utc>>,
+    #[oai(validator(minimum(value = "1"), maximum(value = "100000")))]
     pub capacity: Option<i64>,
     pub venue: Option<VenueBody>,
     pub registration_opens_at: Option<DateTime<Utc>>,
@@ -131,6 +135,7 @@ pub struct UpdateSittingRequest {
 #[derive(Debug, Object)]
 #[oai(skip_serializing_if_is_none)]
 pub struct CancelRequest {
+    #[oai(validator(max_length = 500, pattern = r"\S"))]
     pub reason: String,
 }
 

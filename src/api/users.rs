@@ -96,15 +96,21 @@ impl UserView {
 #[derive(Debug, Object)]
 #[oai(skip_serializing_if_is_none)]
 pub struct CreateUserRequest {
+    #[oai(validator(max_length = 50, pattern = r"\S"))]
     pub name: String,
+    #[oai(validator(pattern = r"^[\s-]*(\+86)?[\s-]*1[\s-]*[3-9]([\s-]*[0-9]){9}[\s-]*$"))]
     pub phone: String,
+    #[oai(validator(max_length = 254, pattern = r"^\s*[^@\s]+@[^@\s.]+(\.[^@\s.]+)+\s*$"))]
     pub email: String,
     #[oai(write_only)]
+    #[oai(validator(min_length = 8, max_length = 128))]
     pub password: String,
+    #[oai(validator(min_items = 1))]
     pub roles: Vec<Role>,
     /// Required with the `enterprise_admin` role.
     pub enterprise_id: Option<i64>,
     pub id_type: Option<IdType>,
+    #[oai(validator(pattern = r"^[\sA-Za-z0-9]*[A-Za-z0-9][\sA-Za-z0-9]*$"))]
     pub id_number: Option<String>,
 }
 

@@ -160,3 +160,60 @@ async fn a_configured_origin_may_call_the_api_from_a_browser() {
     let other = ask("https://elsewhere.example").await.unwrap();
     assert!(other.headers().get("access-control-allow-origin").is_none());
 }
+
+#[tokio::test]
+async fn the_document_declares_the_checks_the_server_makes_and_both_answer_alike() {
+    let app = spawn_app().await;
+    let spec = app.get("/api/openapi.json", None).await.body;
+    let schemas = &spec["components"]["schemas"];
+    let register = &schemas["RegisterRequest"]["properties"];
+    assert_eq!(register["name"]["maxLength"], 50);
+    assert_eq!(register["password"]["minLength"], 8);
+    assert_eq!(register["password"]["maxLength"], 128);
+    assert!(register["phone"]["pattern"].is_string());
+    let course = &schemas["CreateCourseRequest"]["properties"];
+    assert_eq!(course["time_limit_minutes"]["minimum"], 1.0);
+    assert_eq!(course["time_limit_minutes"]["maximum"], 600.0);
+    assert_eq!(course["code"]["pattern"], "^[A-Za-z0-9_-]{1,32}$");
+    let sitting = &schemas["CreateSittingRequest"]["properties"];
+    assert_eq!(sitting["capacity"]["maximum"], 100000.0);
+
+    // A name one character too long is refused the way our own checks refuse: 422, the field
+    // named, a message in Chinese; nothing is created.
+    let too_long = "张".repeat(51);
+    let refused = app.register_citizen(7, &too_long).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    assert_eq!(refused.body["code"], "invalid_input");
+    assert_eq!(refused.body["field"], "name");
+    assert!(
+        refused.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("最多 50 个字符"),
+        "{}",
+        refused.text
+    );
+    // Fifty characters is within the declared limit and is accepted.
+    let fifty = "张".repeat(50);
+    assert_eq!(
+        app.register_citizen(7, &fifty).await.status,
+        StatusCode::CREATED
+    );
+    // A phone number the pattern refuses is refused; one with the separators people type is
+    // accepted by the pattern and by the server.
+    let mut body = serde_json::json!({
+        "name": "李四", "id_number": crate::helpers::resident_id(8), "phone": "12345",
+        "email": "li4@example.cn", "password": "safecert-2026",
+    });
+    let refused = app.post("/api/v1/auth/register", None, body.clone()).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.body["field"], "phone");
+    body["phone"] = "+86 139-0000-0008".into();
+    let created = app.post("/api/v1/auth/register", None, body).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+}
