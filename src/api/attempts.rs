@@ -17,7 +17,11 @@ use crate::{
     sittings,
 };
 use chrono::{DateTime, Utc};
-use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
+use poem_openapi::{
+    ApiResponse, Object, OpenApi,
+    param::{Header, Path},
+    payload::Json,
+};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
@@ -54,13 +58,39 @@ pub struct AttemptView {
     /// The server's deadline; saves after it are refused.
     pub deadline: DateTime<Utc>,
     pub remaining_seconds: i64,
-    pub questions: Vec<CandidateQuestion>,
+    /// Names this paper. Send it back as `If-None-Match` on a resume or reload and the reply
+    /// leaves `questions` out: the page already holds them.
+    pub paper_etag: String,
+    /// The paper; absent when the request's `If-None-Match` named this `paper_etag`.
+    pub questions: Option<Vec<CandidateQuestion>>,
     pub answers: Vec<AnswerView>,
+}
+
+/// The `paper_etag` of a candidate's paper: a digest of the questions as sent, so it changes
+/// exactly when they do.
+fn paper_etag(questions_json: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(&Sha256::digest(questions_json.as_bytes())[..12])
+}
+
+/// Whether an `If-None-Match` header names this etag (quoted or not, weak or not, or `*`).
+fn names_etag(if_none_match: Option<&str>, etag: &str) -> bool {
+    if_none_match.is_some_and(|header| {
+        header.split(',').any(|tag| {
+            let tag = tag.trim();
+            let tag = tag.strip_prefix("W/").unwrap_or(tag);
+            tag == "*" || tag.trim_matches('"') == etag
+        })
+    })
 }
 
 /// Renders the `AttemptView` of a start or reload around its pre-rendered questions (see
 /// `rendered`); `attempt_view_matches_the_schema_rendering` holds it to `AttemptView`.
-fn render_attempt(v: &LiveView, now: DateTime<Utc>) -> AppResult<Vec<u8>> {
+fn render_attempt(
+    v: &LiveView,
+    now: DateTime<Utc>,
+    if_none_match: Option<&str>,
+) -> AppResult<Vec<u8>> {
     #[derive(Serialize)]
     struct Answer<'a> {
         position: u32,
@@ -75,11 +105,20 @@ fn render_attempt(v: &LiveView, now: DateTime<Utc>) -> AppResult<Vec<u8>> {
         started_at: String,
         deadline: String,
         remaining_seconds: i64,
-        questions: &'a RawValue,
+        paper_etag: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        questions: Option<&'a RawValue>,
         answers: Vec<Answer<'a>>,
     }
-    let questions: &RawValue = serde_json::from_str(&v.questions_json)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("paper view unreadable: {e}")))?;
+    let paper_etag = paper_etag(&v.questions_json);
+    let questions: Option<&RawValue> = if names_etag(if_none_match, &paper_etag) {
+        None
+    } else {
+        Some(
+            serde_json::from_str(&v.questions_json)
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("paper view unreadable: {e}")))?,
+        )
+    };
     let a = &v.attempt;
     let view = View {
         id: a.id,
@@ -92,6 +131,7 @@ fn render_attempt(v: &LiveView, now: DateTime<Utc>) -> AppResult<Vec<u8>> {
         } else {
             0
         },
+        paper_etag,
         questions,
         answers: v
             .answers
@@ -305,10 +345,22 @@ impl AttemptsApi {
     /// Start (201) or resume (200) your attempt in a sitting, inside its window. The paper
     /// carries no answer key. Not booked: 403 `not_registered`; outside the window: 409
     /// `sitting_not_open`.
+    ///
+    /// A resume sent with `If-None-Match: <paper_etag>` gets the same body without
+    /// `questions`.
     #[oai(path = "/sittings/:id/attempts", method = "post")]
-    async fn start(&self, auth: BearerAuth, id: Path<i64>) -> ApiResult<StartResponse> {
+    async fn start(
+        &self,
+        auth: BearerAuth,
+        id: Path<i64>,
+        #[oai(name = "If-None-Match")] if_none_match: Header<Option<String>>,
+    ) -> ApiResult<StartResponse> {
         let view = exam::start(&self.state, &auth.0, id.0).await?;
-        let body = RenderedJson::new(render_attempt(&view, Utc::now())?);
+        let body = RenderedJson::new(render_attempt(
+            &view,
+            Utc::now(),
+            if_none_match.0.as_deref(),
+        )?);
         Ok(if view.created {
             StartResponse::Started(body)
         } else {
@@ -316,11 +368,21 @@ impl AttemptsApi {
         })
     }
 
-    /// Your attempt: the paper, saved answers, the deadline and the true time left.
+    /// Your attempt: the paper, saved answers, the deadline and the true time left. With
+    /// `If-None-Match: <paper_etag>` the paper is left out.
     #[oai(path = "/attempts/:id", method = "get")]
-    async fn get(&self, auth: BearerAuth, id: Path<i64>) -> ApiResult<RenderedJson<AttemptView>> {
+    async fn get(
+        &self,
+        auth: BearerAuth,
+        id: Path<i64>,
+        #[oai(name = "If-None-Match")] if_none_match: Header<Option<String>>,
+    ) -> ApiResult<RenderedJson<AttemptView>> {
         let view = exam::reload(&self.state, &auth.0, id.0).await?;
-        Ok(RenderedJson::new(render_attempt(&view, Utc::now())?))
+        Ok(RenderedJson::new(render_attempt(
+            &view,
+            Utc::now(),
+            if_none_match.0.as_deref(),
+        )?))
     }
 
     /// Save one answer. Closed attempt: 409 `attempt_closed`; no such question: 404; a key not
@@ -607,7 +669,7 @@ mod tests {
             created: true,
         };
         let rendered: serde_json::Value =
-            serde_json::from_slice(&render_attempt(&live, now).unwrap()).unwrap();
+            serde_json::from_slice(&render_attempt(&live, now, None).unwrap()).unwrap();
 
         let schema_view = AttemptView {
             id: attempt.id,
@@ -616,17 +678,20 @@ mod tests {
             started_at: attempt.started_at,
             deadline: attempt.deadline,
             remaining_seconds: (attempt.deadline - now).num_seconds(),
-            questions: paper
-                .questions
-                .iter()
-                .map(|q| CandidateQuestion {
-                    position: q.position,
-                    kind: q.kind,
-                    stem: q.stem.clone(),
-                    options: q.options.clone(),
-                    points: q.points,
-                })
-                .collect(),
+            paper_etag: paper_etag(&live.questions_json),
+            questions: Some(
+                paper
+                    .questions
+                    .iter()
+                    .map(|q| CandidateQuestion {
+                        position: q.position,
+                        kind: q.kind,
+                        stem: q.stem.clone(),
+                        options: q.options.clone(),
+                        points: q.points,
+                    })
+                    .collect(),
+            ),
             answers: answers
                 .iter()
                 .map(|(position, a)| AnswerView {
@@ -641,5 +706,20 @@ mod tests {
             !rendered.to_string().contains("\"answer\""),
             "no key in the view"
         );
+
+        // Naming the etag leaves the paper out and changes nothing else.
+        let etag = rendered["paper_etag"].as_str().unwrap();
+        for header in [etag.to_string(), format!("\"{etag}\""), format!("W/\"x\", \"{etag}\"")] {
+            let without: serde_json::Value =
+                serde_json::from_slice(&render_attempt(&live, now, Some(&header)).unwrap())
+                    .unwrap();
+            let mut expected = rendered.clone();
+            expected.as_object_mut().unwrap().remove("questions");
+            assert_eq!(without, expected, "{header}");
+        }
+        let stale: serde_json::Value =
+            serde_json::from_slice(&render_attempt(&live, now, Some("\"0000\"")).unwrap())
+                .unwrap();
+        assert_eq!(stale, rendered, "another paper's etag gets the paper");
     }
 }

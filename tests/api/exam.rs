@@ -224,6 +224,51 @@ async fn start_save_resume_and_submit_without_leaking_keys() {
     assert_eq!(answers.len(), 3);
     assert_eq!(answers[1]["seq"], 3);
 
+    // A page that already holds the paper names it and gets everything but the paper.
+    let etag = start.body["paper_etag"].as_str().unwrap().to_string();
+    assert_eq!(again.body["paper_etag"], etag.as_str());
+    let without_paper = |reply: reqwest::Response| async {
+        let reply = crate::helpers::read_reply(reply).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        assert!(reply.body.get("questions").is_none(), "{}", reply.text);
+        assert_eq!(reply.body["paper_etag"], etag.as_str());
+        reply
+    };
+    let resumed = without_paper(
+        app.client
+            .post(format!("{}/api/v1/sittings/{}/attempts", app.base, exam.sitting))
+            .bearer_auth(&token)
+            .header("If-None-Match", format!("\"{etag}\""))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(resumed.body["answers"], reloaded.body["answers"]);
+    let light = without_paper(
+        app.client
+            .get(format!("{}/api/v1/attempts/{attempt}", app.base))
+            .bearer_auth(&token)
+            .header("If-None-Match", etag.as_str())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(light.body["answers"], reloaded.body["answers"]);
+    assert!(light.text.len() * 2 < reloaded.text.len(), "the paper is most of a reload");
+    // An etag of some other paper gets the paper.
+    let other = app
+        .client
+        .get(format!("{}/api/v1/attempts/{attempt}", app.base))
+        .bearer_auth(&token)
+        .header("If-None-Match", "\"0123abcd\"")
+        .send()
+        .await
+        .unwrap();
+    let other = crate::helpers::read_reply(other).await;
+    assert_eq!(other.body["questions"], json!(questions));
+
     assert_eq!(
         app.get(&format!("/api/v1/attempts/{attempt}/result"), Some(&token))
             .await
