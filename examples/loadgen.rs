@@ -119,6 +119,7 @@ type SaveWindow = Arc<Mutex<(Option<Instant>, Option<Instant>, u64)>>;
 #[derive(serde::Deserialize)]
 struct StartReply {
     id: i64,
+    paper_etag: String,
     questions: Vec<QuestionFace>,
 }
 
@@ -178,27 +179,59 @@ async fn call_raw(
     token: Option<&str>,
     body: Option<Value>,
 ) -> (u16, Vec<u8>) {
-    let mut req = client.request(method, url);
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    match req.send().await {
-        Ok(resp) => {
-            let status = resp.status().as_u16();
-            (
-                status,
-                resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default(),
-            )
+    call_naming_paper(client, method, url, token, body, None).await
+}
+
+/// Requests answered 503 `server_busy` and sent again after their `Retry-After`.
+static BUSY_RETRIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// One call as the exam page makes it: a 503 `server_busy` is retried after `Retry-After`;
+/// `paper_etag` goes out as `If-None-Match`, so a reload skips the paper already held.
+async fn call_naming_paper(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    token: Option<&str>,
+    body: Option<Value>,
+    paper_etag: Option<&str>,
+) -> (u16, Vec<u8>) {
+    loop {
+        let mut req = client.request(method.clone(), &url);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
         }
-        Err(e) => (
-            0,
-            json!({"code": if e.is_timeout() { "timeout" } else { "connection" }})
-                .to_string()
-                .into_bytes(),
-        ),
+        if let Some(b) = &body {
+            req = req.json(b);
+        }
+        if let Some(etag) = paper_etag {
+            req = req.header("If-None-Match", etag);
+        }
+        match req.send().await {
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                let retry_after = resp
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+                let bytes = resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+                if let (503, Some(seconds)) = (status, retry_after)
+                    && error_code(&bytes) == "server_busy"
+                {
+                    BUSY_RETRIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    tokio::time::sleep(Duration::from_secs(seconds)).await;
+                    continue;
+                }
+                return (status, bytes);
+            }
+            Err(e) => {
+                return (
+                    0,
+                    json!({"code": if e.is_timeout() { "timeout" } else { "connection" }})
+                        .to_string()
+                        .into_bytes(),
+                );
+            }
+        }
     }
 }
 
@@ -565,6 +598,7 @@ async fn main() {
                     true,
                     Ok(StartReply {
                         id: attempt,
+                        paper_etag,
                         questions,
                     }),
                 ) = (status == 200 || status == 201, reply)
@@ -643,12 +677,13 @@ async fn main() {
                     if qi == total / 2 {
                         // A reload (another device): everything acknowledged so far must come back.
                         let t = Instant::now();
-                        let (status, page) = call_raw(
+                        let (status, page) = call_naming_paper(
                             &client,
                             reqwest::Method::GET,
                             format!("{base}/api/v1/attempts/{attempt}"),
                             Some(&token),
                             None,
+                            Some(&paper_etag),
                         )
                         .await;
                         stats.lock().unwrap().record("reload", t);
@@ -836,6 +871,7 @@ async fn main() {
          - answer saves: {saves} in {save_secs:.1} s = {:.0} saves/s\n\
          - submitted: {} ({}); auto-submitted: {}; every attempt graded {:.1} s after the deadline\n\
          - acknowledged answers checked against graded attempts: {checked}; **lost: {lost}**; reload mismatches: {reload_mismatches}\n\
+         - 503 server_busy answered and retried: {}\n\
          - errors: {}\n",
         a.start_window_ms,
         saves as f64 / save_secs.max(0.001),
@@ -846,6 +882,7 @@ async fn main() {
         },
         played.iter().filter(|p| !p.submitted).count(),
         graded_after.max(0.0),
+        BUSY_RETRIES.load(std::sync::atomic::Ordering::Relaxed),
         if stats.errors.is_empty() { "none".to_string() } else { format!("{:?}", stats.errors) },
     ));
     if let Some(samples) = &rss {

@@ -55,6 +55,10 @@ pub struct Config {
     /// Origins (`https://host[:port]`) whose pages may call the API from a browser; none by
     /// default, so CORS stays closed unless configured.
     pub cors_allowed_origins: Vec<String>,
+    /// Requests handled at once; more wait in a queue of `max_queued`, and beyond that the
+    /// server answers 503 `server_busy` at once, so a burst cannot grow memory without bound.
+    pub max_in_flight: usize,
+    pub max_queued: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -211,6 +215,11 @@ impl Config {
                     origins
                 }
             },
+            max_in_flight: match number("MAX_IN_FLIGHT", 256)? {
+                0 => return Err(bad("MAX_IN_FLIGHT", "at least 1")),
+                n => n as usize,
+            },
+            max_queued: number("MAX_QUEUED", 8192)? as usize,
         })
     }
 }

@@ -709,7 +709,11 @@ mod tests {
 
         // Naming the etag leaves the paper out and changes nothing else.
         let etag = rendered["paper_etag"].as_str().unwrap();
-        for header in [etag.to_string(), format!("\"{etag}\""), format!("W/\"x\", \"{etag}\"")] {
+        for header in [
+            etag.to_string(),
+            format!("\"{etag}\""),
+            format!("W/\"x\", \"{etag}\""),
+        ] {
             let without: serde_json::Value =
                 serde_json::from_slice(&render_attempt(&live, now, Some(&header)).unwrap())
                     .unwrap();
@@ -718,8 +722,7 @@ mod tests {
             assert_eq!(without, expected, "{header}");
         }
         let stale: serde_json::Value =
-            serde_json::from_slice(&render_attempt(&live, now, Some("\"0000\"")).unwrap())
-                .unwrap();
+            serde_json::from_slice(&render_attempt(&live, now, Some("\"0000\"")).unwrap()).unwrap();
         assert_eq!(stale, rendered, "another paper's etag gets the paper");
     }
 }

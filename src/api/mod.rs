@@ -4,6 +4,7 @@
 pub mod attempts;
 pub mod auth;
 pub mod banks;
+pub mod busy;
 pub mod certificates;
 pub mod courses;
 pub mod error;
@@ -107,6 +108,10 @@ pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
     let cors_enabled = !state.config.cors_allowed_origins.is_empty();
     let spec = service.spec_endpoint();
     let docs = service.swagger_ui();
+    let work = std::sync::Arc::new(busy::WorkLimit::new(
+        state.config.max_in_flight,
+        state.config.max_queued,
+    ));
     Route::new()
         .at("/api/openapi.json", spec)
         .nest("/api/docs", docs)
@@ -117,6 +122,7 @@ pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
         .catch_all_error(error::render_framework_error)
         .with(poem::middleware::CatchPanic::new().with_handler(error::panic_response))
         .with_if(cors_enabled, cors)
+        .around(move |ep, req| busy::limit_work(ep, work.clone(), req))
         .around(security_headers)
         .around(log_request)
         .map_to_response()

@@ -236,7 +236,10 @@ async fn start_save_resume_and_submit_without_leaking_keys() {
     };
     let resumed = without_paper(
         app.client
-            .post(format!("{}/api/v1/sittings/{}/attempts", app.base, exam.sitting))
+            .post(format!(
+                "{}/api/v1/sittings/{}/attempts",
+                app.base, exam.sitting
+            ))
             .bearer_auth(&token)
             .header("If-None-Match", format!("\"{etag}\""))
             .send()
@@ -256,7 +259,10 @@ async fn start_save_resume_and_submit_without_leaking_keys() {
     )
     .await;
     assert_eq!(light.body["answers"], reloaded.body["answers"]);
-    assert!(light.text.len() * 2 < reloaded.text.len(), "the paper is most of a reload");
+    assert!(
+        light.text.len() * 2 < reloaded.text.len(),
+        "the paper is most of a reload"
+    );
     // An etag of some other paper gets the paper.
     let other = app
         .client

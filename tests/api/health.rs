@@ -217,3 +217,62 @@ async fn the_document_declares_the_checks_the_server_makes_and_both_answer_alike
     let created = app.post("/api/v1/auth/register", None, body).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
 }
+
+#[tokio::test]
+async fn a_full_queue_answers_503_server_busy_with_retry_after_and_a_freed_turn_serves_the_next() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = crate::helpers::spawn_app_with(|env| {
+        env.insert("MAX_IN_FLIGHT".into(), "1".into());
+        env.insert("MAX_QUEUED".into(), "1".into());
+    })
+    .await;
+    let addr = app.base.trim_start_matches("http://").to_string();
+    // A client that sends a login's headers and holds back its body keeps the one turn busy.
+    let body = r#"{"login": "13800000009", "password": "wrong-password-1"}"#;
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    slow.write_all(
+        format!(
+            "POST /api/v1/auth/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    // The next request waits in line (the queue holds one)…
+    let queued = {
+        let client = app.client.clone();
+        let url = format!("{}/api/v1/courses", app.base);
+        tokio::spawn(async move { client.get(url).send().await.unwrap() })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // …and one more finds the line full: refused at once, told when to come back.
+    let refused = app
+        .client
+        .get(format!("{}/api/v1/courses", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(refused.headers()["retry-after"], "1");
+    let refused = crate::helpers::read_reply(refused).await;
+    assert_eq!(refused.body["code"], "server_busy");
+    // Health checks are never queued.
+    assert_eq!(app.get("/healthz", None).await.status, StatusCode::OK);
+
+    // The slow client finishes; its request is answered, and the one in line runs after it.
+    slow.write_all(body.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    slow.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    let queued = queued.await.unwrap();
+    assert_eq!(queued.status(), StatusCode::OK);
+    assert_eq!(
+        app.get("/api/v1/courses", None).await.status,
+        StatusCode::OK,
+        "the turn is free again"
+    );
+}
