@@ -29,6 +29,8 @@ struct Args {
     server_pid: Option<u32>,
     label: String,
     timeline: Option<String>,
+    /// Logins sent at once (argon2 on the server); every candidate at once for a login storm.
+    login_concurrency: usize,
 }
 
 fn args() -> Args {
@@ -44,6 +46,7 @@ fn args() -> Args {
         server_pid: None,
         label: "run".into(),
         timeline: None,
+        login_concurrency: 32,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -62,6 +65,12 @@ fn args() -> Args {
             "--server-pid" => a.server_pid = Some(value().parse().expect("--server-pid")),
             "--label" => a.label = value(),
             "--timeline" => a.timeline = Some(value()),
+            "--login-concurrency" => {
+                a.login_concurrency = value()
+                    .parse::<usize>()
+                    .expect("--login-concurrency")
+                    .max(1)
+            }
             other => panic!("unknown flag {other}"),
         }
     }
@@ -504,11 +513,14 @@ async fn main() {
     .await;
     let admin = admin["token"].as_str().expect("admin login").to_string();
 
-    // Logins (argon2 on the server) happen before the storm, 32 at a time.
-    eprintln!("logging in {n} candidates…");
+    // Logins (argon2 on the server) happen before the storm, `--login-concurrency` at a time.
+    eprintln!(
+        "logging in {n} candidates, {} at a time…",
+        a.login_concurrency
+    );
     let login_started = Instant::now();
     let tokens: Vec<String> = {
-        let sem = Arc::new(tokio::sync::Semaphore::new(32));
+        let sem = Arc::new(tokio::sync::Semaphore::new(a.login_concurrency));
         let tasks: Vec<_> = phones
             .iter()
             .map(|phone| {
@@ -867,12 +879,13 @@ async fn main() {
         ));
     }
     report.push_str(&format!(
-        "\n- logins: {n} in {login_secs:.1} s; start storm: {n} starts within {storm_secs:.2} s (released over {} ms)\n\
+        "\n- logins: {n} in {login_secs:.1} s, {} at a time; start storm: {n} starts within {storm_secs:.2} s (released over {} ms)\n\
          - answer saves: {saves} in {save_secs:.1} s = {:.0} saves/s\n\
          - submitted: {} ({}); auto-submitted: {}; every attempt graded {:.1} s after the deadline\n\
          - acknowledged answers checked against graded attempts: {checked}; **lost: {lost}**; reload mismatches: {reload_mismatches}\n\
          - 503 server_busy answered and retried: {}\n\
          - errors: {}\n",
+        a.login_concurrency,
         a.start_window_ms,
         saves as f64 / save_secs.max(0.001),
         played.iter().filter(|p| p.submitted).count(),

@@ -62,3 +62,29 @@ pub async fn verify(stored: Option<String>, candidate: String) -> Result<bool, A
     .await
     .map_err(|e| AppError::Internal(e.into()))?
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// OWASP's minimum for argon2id: 19 MiB of memory, 2 iterations, 1 lane. A stored hash
+    /// carries its parameters, so this reads them from one.
+    #[tokio::test]
+    async fn hashes_use_argon2id_at_or_above_the_owasp_minimum() {
+        let stored = hash(Password::parse("safecert-2026").unwrap())
+            .await
+            .unwrap();
+        let parsed = PasswordHash::new(&stored).unwrap();
+        assert_eq!(parsed.algorithm.as_str(), "argon2id");
+        let param = |name: &str| parsed.params.get_decimal(name).unwrap();
+        assert!(param("m") >= 19 * 1024, "{stored}");
+        assert!(param("t") >= 2, "{stored}");
+        assert!(param("p") >= 1, "{stored}");
+        assert!(
+            verify(Some(stored.clone()), "safecert-2026".into())
+                .await
+                .unwrap()
+        );
+        assert!(!verify(Some(stored), "safecert-2025".into()).await.unwrap());
+    }
+}
