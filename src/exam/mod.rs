@@ -18,7 +18,7 @@ pub use proctoring::{
     RosterEntry, events, extend, live_roster, record_event, record_practical, terminate,
 };
 pub use results::{ResultViewer, graded_questions, keys_visible, result_for};
-pub use session::{LiveView, own_attempt, reload, save_answer, start};
+pub use session::{LiveView, own_attempt, paper_etag, reload, save_answer, start};
 pub use submit::{grade, submit};
 
 use crate::{error::AppError, live::LiveUnavailable, paper};

@@ -26,15 +26,39 @@ fn session_init(attempt: &Attempt, keys: &[String], fresh: bool) -> SessionInit 
 /// What a candidate gets back from start, resume or reload.
 pub struct LiveView {
     pub attempt: Attempt,
-    /// The candidate's questions, pre-rendered JSON (no key).
-    pub questions_json: String,
+    /// Names the paper (see `paper_etag`).
+    pub paper_etag: String,
+    /// The candidate's questions, pre-rendered JSON (no key); `None` when the caller said it
+    /// holds this paper already, so it was not even read.
+    pub questions_json: Option<String>,
     pub answers: BTreeMap<u32, StoredAnswer>,
     pub created: bool,
 }
 
+/// Names an attempt's paper, for a client that keeps it (`If-None-Match`). A registration's
+/// paper is drawn once and never changed, and an attempt belongs to one registration, so the
+/// attempt names its paper; its start time keeps the names of two databases apart. Built
+/// from the attempt alone, so checking it reads nothing.
+pub fn paper_etag(attempt: &Attempt) -> String {
+    use sha2::{Digest, Sha256};
+    let identity = format!(
+        "safecert-paper:{}:{}:{}",
+        attempt.id,
+        attempt.registration_id,
+        attempt.started_at.timestamp_micros()
+    );
+    hex::encode(&Sha256::digest(identity.as_bytes())[..12])
+}
+
 /// Starts the caller's attempt in a sitting, or resumes it. One read decides (see
-/// `store::start_context`) and one transaction writes the attempt.
-pub async fn start(state: &AppState, caller: &Caller, sitting_id: i64) -> AppResult<LiveView> {
+/// `store::start_context`) and one transaction writes the attempt. `held_papers`: the
+/// `paper_etag`s the client holds; a resume of one of them leaves the paper out.
+pub async fn start(
+    state: &AppState,
+    caller: &Caller,
+    sitting_id: i64,
+    held_papers: &[String],
+) -> AppResult<LiveView> {
     let ctx = store::start_context(&state.db, sitting_id, caller.user_id)
         .await?
         .ok_or_else(|| AppError::not_found("sitting_not_found", "no such sitting"))?;
@@ -48,7 +72,7 @@ pub async fn start(state: &AppState, caller: &Caller, sitting_id: i64) -> AppRes
         let attempt = store::attempt_for_registration(&state.db, registration_id)
             .await?
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("attempt vanished")))?;
-        return resume(state, attempt).await;
+        return resume(state, attempt, held_papers).await;
     }
     let now = Utc::now();
     if SittingStatus::at(ctx.starts_at, ctx.ends_at, ctx.cancelled_at, now) != SittingStatus::Open {
@@ -93,7 +117,7 @@ pub async fn start(state: &AppState, caller: &Caller, sitting_id: i64) -> AppRes
             now,
         )
         .await?;
-        return resume(state, attempt).await;
+        return resume(state, attempt, held_papers).await;
     };
     state
         .live
@@ -101,26 +125,52 @@ pub async fn start(state: &AppState, caller: &Caller, sitting_id: i64) -> AppRes
         .await
         .map_err(live_down)?;
     Ok(LiveView {
+        paper_etag: paper_etag(&attempt),
         attempt,
-        questions_json: face.questions_json,
+        questions_json: Some(face.questions_json),
         answers: BTreeMap::new(),
         created: true,
     })
 }
 
-async fn resume(state: &AppState, attempt: Attempt) -> AppResult<LiveView> {
-    let face = crate::paper::store::paper_face(&state.db, attempt.registration_id)
-        .await?
-        .ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!("attempt {} has no paper", attempt.id))
-        })?;
+async fn resume(state: &AppState, attempt: Attempt, held_papers: &[String]) -> AppResult<LiveView> {
+    let paper_etag = paper_etag(&attempt);
+    let holds_paper = held_papers.iter().any(|t| t == "*" || *t == paper_etag);
+    let face = if holds_paper {
+        None
+    } else {
+        Some(
+            crate::paper::store::paper_face(&state.db, attempt.registration_id)
+                .await?
+                .ok_or_else(|| {
+                    AppError::Internal(anyhow::anyhow!("attempt {} has no paper", attempt.id))
+                })?,
+        )
+    };
     let answers = if attempt.status == AttemptStatus::InProgress {
-        state
-            .live
-            .open(&session_init(&attempt, &face.option_keys, false))
-            .await
-            .map_err(live_down)?;
-        let snapshot = state.live.snapshot(attempt.id).await.map_err(live_down)?;
+        // The live session is there unless the store lost it: reopen it only then.
+        let snapshot = match state.live.snapshot(attempt.id).await.map_err(live_down)? {
+            Some(snapshot) => Some(snapshot),
+            None => {
+                let keys = match &face {
+                    Some(face) => face.option_keys.clone(),
+                    None => crate::paper::store::option_keys(&state.db, attempt.registration_id)
+                        .await?
+                        .ok_or_else(|| {
+                            AppError::Internal(anyhow::anyhow!(
+                                "attempt {} has no paper",
+                                attempt.id
+                            ))
+                        })?,
+                };
+                state
+                    .live
+                    .open(&session_init(&attempt, &keys, false))
+                    .await
+                    .map_err(live_down)?;
+                state.live.snapshot(attempt.id).await.map_err(live_down)?
+            }
+        };
         state
             .live
             .touch(attempt.id, Utc::now())
@@ -145,7 +195,8 @@ async fn resume(state: &AppState, attempt: Attempt) -> AppResult<LiveView> {
     };
     Ok(LiveView {
         attempt,
-        questions_json: face.questions_json,
+        paper_etag,
+        questions_json: face.map(|f| f.questions_json),
         answers,
         created: false,
     })
@@ -159,9 +210,14 @@ pub async fn own_attempt(state: &AppState, caller: &Caller, id: i64) -> AppResul
         .ok_or_else(|| AppError::not_found("attempt_not_found", "no such attempt"))
 }
 
-pub async fn reload(state: &AppState, caller: &Caller, id: i64) -> AppResult<LiveView> {
+pub async fn reload(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    held_papers: &[String],
+) -> AppResult<LiveView> {
     let attempt = own_attempt(state, caller, id).await?;
-    resume(state, attempt).await
+    resume(state, attempt, held_papers).await
 }
 
 /// Saves one answer. Checked in this order: closed attempt, unknown position, a key not

@@ -993,14 +993,19 @@ async fn a_killed_server_restarts_and_the_candidate_resumes_with_every_saved_ans
     let mut child = spawn(&vars);
     wait_up(&base).await;
 
+    // The page kept the paper: it resumes naming it, and gets every saved answer without it,
+    // although the new process had to rebuild the live session from the journal.
     let resumed = app
-        .post(
-            &format!("/api/v1/sittings/{}/attempts", exam.sitting),
-            Some(&token),
-            json!({}),
-        )
-        .await;
+        .client
+        .post(format!("{base}/api/v1/sittings/{}/attempts", exam.sitting))
+        .bearer_auth(&token)
+        .header("If-None-Match", start.body["paper_etag"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let resumed = crate::helpers::read_reply(resumed).await;
     assert_eq!(resumed.status, StatusCode::OK, "{}", resumed.text);
+    assert!(resumed.body.get("questions").is_none(), "{}", resumed.text);
     assert_eq!(
         resumed.body["answers"].as_array().unwrap().len(),
         2,
