@@ -50,9 +50,8 @@ impl Application {
         if state.config.demo_data {
             demo::seed_if_empty(&state).await?;
         }
-        let listener = tokio::net::TcpListener::bind(bind)
-            .await
-            .map_err(|e| anyhow::anyhow!("BIND: cannot listen on {bind}: {e}"))?;
+        let listener =
+            listen(bind).map_err(|e| anyhow::anyhow!("BIND: cannot listen on {bind}: {e}"))?;
         let addr = listener
             .local_addr()
             .map_err(|e| anyhow::anyhow!("BIND: no local address: {e}"))?;
@@ -137,4 +136,21 @@ pub async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutdown requested");
+}
+
+/// Connections the kernel may hold for us before we accept them (capped by
+/// `net.core.somaxconn`). An exam room connects all at once: past a queue of 1,024 (tokio's
+/// default) the rest wait for SYN retries, 1, 3, then 7 seconds later.
+const ACCEPT_QUEUE: u32 = 8192;
+
+fn listen(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    // As tokio's own bind does: a restarted server can listen again at once.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(ACCEPT_QUEUE)
 }
