@@ -91,7 +91,11 @@ async fn serve_connection<E>(
             ))
         }
     });
+    // A client that never finishes its headers is dropped after 30 s instead of holding a
+    // connection (and its buffers) for good; hyper needs a timer for that.
     let conn = http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(30))
         .serve_connection(TokioIo::new(tcp), service)
         .with_upgrades();
     tokio::pin!(conn);
