@@ -142,9 +142,7 @@ async fn resume(state: &AppState, attempt: Attempt, held_papers: &[String]) -> A
         Some(
             crate::paper::store::paper_face(&state.db, attempt.registration_id)
                 .await?
-                .ok_or_else(|| {
-                    AppError::Internal(anyhow::anyhow!("attempt {} has no paper", attempt.id))
-                })?,
+                .ok_or_else(|| no_paper(&attempt))?,
         )
     };
     let answers = if attempt.status == AttemptStatus::InProgress {
@@ -156,12 +154,7 @@ async fn resume(state: &AppState, attempt: Attempt, held_papers: &[String]) -> A
                     Some(face) => face.option_keys.clone(),
                     None => crate::paper::store::option_keys(&state.db, attempt.registration_id)
                         .await?
-                        .ok_or_else(|| {
-                            AppError::Internal(anyhow::anyhow!(
-                                "attempt {} has no paper",
-                                attempt.id
-                            ))
-                        })?,
+                        .ok_or_else(|| no_paper(&attempt))?,
                 };
                 state
                     .live
@@ -200,6 +193,11 @@ async fn resume(state: &AppState, attempt: Attempt, held_papers: &[String]) -> A
         answers,
         created: false,
     })
+}
+
+/// Every attempt has a paper: one missing is a fault of ours, not the caller's.
+fn no_paper(attempt: &Attempt) -> AppError {
+    AppError::Internal(anyhow::anyhow!("attempt {} has no paper", attempt.id))
 }
 
 /// The caller's own attempt (others get the same 404 as a missing one).
