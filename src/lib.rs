@@ -34,6 +34,7 @@ pub mod sittings;
 pub mod startup;
 pub mod tabular;
 pub mod telemetry;
+pub mod web;
 
 use std::sync::Arc;
 

@@ -10,11 +10,9 @@ use crate::{
         rendered::RenderedJson,
         security::{BearerAuth, ProctorAuth},
     },
-    courses,
     error::{AppError, AppResult},
-    exam::{self, Attempt, AttemptStatus, LiveView, ResultViewer, grading::Subtotal},
+    exam::{self, Attempt, AttemptStatus, LiveView, grading::Subtotal},
     question_bank::content::{ChoiceOption, QuestionKind},
-    sittings,
 };
 use chrono::{DateTime, Utc};
 use poem_openapi::{
@@ -424,31 +422,20 @@ impl AttemptsApi {
     /// `attempt_open`.
     #[oai(path = "/attempts/:id/result", method = "get")]
     async fn result(&self, auth: BearerAuth, id: Path<i64>) -> ApiResult<Json<ResultView>> {
-        let (attempt, viewer) = exam::result_for(&self.state, &auth.0, id.0).await?;
+        let (attempt, reviewed) = exam::review(&self.state, &auth.0, id.0).await?;
         let mut view = result_view(&attempt);
-        let show_keys = match viewer {
-            ResultViewer::Staff => true,
-            ResultViewer::Candidate => {
-                let course = courses::require(&self.state, attempt.course_id).await?;
-                let sitting = sittings::require(&self.state, attempt.sitting_id).await?;
-                exam::keys_visible(&course, &sitting, Utc::now())
-            }
-        };
-        if show_keys {
-            view.questions = Some(
-                exam::graded_questions(&self.state, &attempt)
-                    .await?
-                    .into_iter()
-                    .map(|(a, key)| GradedQuestion {
-                        position: a.position,
-                        choice: a.choice,
-                        correct: a.correct,
-                        awarded: a.awarded,
-                        key,
-                    })
-                    .collect(),
-            );
-        }
+        view.questions = reviewed.map(|questions| {
+            questions
+                .into_iter()
+                .map(|q| GradedQuestion {
+                    position: q.position,
+                    choice: q.choice,
+                    correct: q.correct,
+                    awarded: q.awarded,
+                    key: q.key,
+                })
+                .collect()
+        });
         Ok(Json(view))
     }
 

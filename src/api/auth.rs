@@ -96,6 +96,28 @@ pub struct PasswordSetupRequest {
     pub password: String,
 }
 
+#[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct PasswordResetRequest {
+    /// The phone or email the account logs in with.
+    #[oai(validator(min_length = 1, max_length = 254))]
+    pub login: String,
+}
+
+#[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct PasswordResetAccepted {
+    /// Always true: whether an account exists is not said.
+    pub accepted: bool,
+}
+
+#[derive(ApiResponse)]
+pub enum PasswordResetResponse {
+    /// If the account exists and has an email, a one-time link valid for an hour was mailed.
+    #[oai(status = 202)]
+    Accepted(Json<PasswordResetAccepted>),
+}
+
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Auth")]
 impl AuthApi {
     /// A citizen signs up with name, ID number, mobile, email and password.
@@ -140,6 +162,19 @@ impl AuthApi {
     async fn password_setup(&self, body: Json<PasswordSetupRequest>) -> ApiResult<Json<UserView>> {
         let user = auth::set_password_with_token(&self.state, &body.token, &body.password).await?;
         Ok(Json(UserView::of(&self.state, &user, Viewer::Themselves)))
+    }
+
+    /// 忘记密码: mail a one-time link to set a new password (valid an hour) to the account
+    /// with this phone or email. The answer is the same whether or not there is one.
+    #[oai(path = "/auth/password-reset", method = "post")]
+    async fn password_reset(
+        &self,
+        body: Json<PasswordResetRequest>,
+    ) -> ApiResult<PasswordResetResponse> {
+        auth::request_password_reset(&self.state, &body.login).await?;
+        Ok(PasswordResetResponse::Accepted(Json(
+            PasswordResetAccepted { accepted: true },
+        )))
     }
 
     /// Revoke the token this request carries.

@@ -137,12 +137,16 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// The verification page in the site's frame and stylesheet (the pages of `crate::web`),
+/// readable on the phone that scanned the QR code.
 fn page(title: &str, body: &str) -> String {
     format!(
         "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{t}</title><style>body{{font-family:system-ui,\"Noto Sans CJK SC\",sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem}}\
-         .valid{{color:#177245}}.expired{{color:#a15c00}}.revoked{{color:#c8102e}}dt{{color:#666;margin-top:.6rem}}dd{{margin:0;font-size:1.15rem}}</style></head>\
-         <body><h1>{t}</h1>{body}<p style=\"color:#888;font-size:.85rem\">区应急管理局 SafeCert 证书核验</p></body></html>",
+         <title>{t} · SafeCert 应急培训考核</title><link rel=\"stylesheet\" href=\"/assets/site.css\">\
+         <style>.valid{{color:#166534}}.expired{{color:#8a4b00}}.revoked{{color:#b42318}}dd{{font-size:1.1rem}}</style></head>\
+         <body><header class=\"top\"><nav class=\"bar\" aria-label=\"主导航\"><a class=\"brand\" href=\"/\">SafeCert<span> 应急培训考核</span></a></nav></header>\
+         <main id=\"main\"><section class=\"card narrow verify\"><h1>{t}</h1>{body}</section></main>\
+         <footer class=\"foot\"><p>区应急管理局 SafeCert 证书核验</p></footer></body></html>",
         t = escape(title)
     )
 }
@@ -287,7 +291,7 @@ impl VerifyPageApi {
                 VerifyPage::Found(Html(page(
                     "证书核验",
                     &format!(
-                        "<p class=\"{class}\" style=\"font-size:1.6rem\">{word}</p><dl><dt>持证人</dt><dd>{}</dd><dt>培训考核项目</dt><dd>{}</dd>\
+                        "<p class=\"{class}\" style=\"font-size:1.6rem\">{word}</p><dl class=\"facts\"><dt>持证人</dt><dd>{}</dd><dt>培训考核项目</dt><dd>{}</dd>\
                          <dt>证书编号</dt><dd>{}</dd><dt>发证日期</dt><dd>{}</dd><dt>有效期至</dt><dd>{}</dd>{renewed}</dl>",
                         escape(&v.holder_masked),
                         escape(&v.course_title),

@@ -12,14 +12,13 @@ pub mod health;
 pub mod one_status;
 pub mod org;
 pub mod page;
-pub mod pages;
 pub mod rendered;
 pub mod security;
 pub mod sittings;
 pub mod users;
 
 use crate::AppState;
-use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
+use poem::{Endpoint, EndpointExt, IntoEndpoint, IntoResponse, Request, Response, Route};
 use poem_openapi::{OpenApiService, Tags};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -112,20 +111,26 @@ pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
         state.config.max_in_flight,
         state.config.max_queued,
     ));
-    Route::new()
-        .at("/api/openapi.json", spec)
-        .nest("/api/docs", docs)
-        .at("/set-password", poem::get(pages::set_password))
-        .at("/assets/set-password.js", poem::get(pages::set_password_js))
-        .nest("/", service)
-        .data(state)
-        .catch_all_error(error::render_framework_error)
-        .with(poem::middleware::CatchPanic::new().with_handler(error::panic_response))
-        .with_if(cors_enabled, cors)
-        .around(move |ep, req| busy::limit_work(ep, work.clone(), req))
-        .around(security_headers)
-        .around(log_request)
-        .map_to_response()
+    // The document's operations live under these paths; the rest of the site is pages.
+    let api = std::sync::Arc::new(service.into_endpoint());
+    crate::web::routes(
+        Route::new()
+            .at("/api/openapi.json", spec)
+            .nest("/api/docs", docs)
+            .nest_no_strip("/api/v1", api.clone())
+            .nest_no_strip("/verify", api.clone())
+            .at("/healthz", api.clone())
+            .at("/readyz", api),
+    )
+    .data(state)
+    .catch_all_error(error::render_framework_error)
+    .with(poem::middleware::CatchPanic::new().with_handler(error::panic_response))
+    .with_if(cors_enabled, cors)
+    .around(crate::web::session::api_cookie_bridge)
+    .around(move |ep, req| busy::limit_work(ep, work.clone(), req))
+    .around(security_headers)
+    .around(log_request)
+    .map_to_response()
 }
 
 static REQUEST_SEQ: AtomicU64 = AtomicU64::new(1);

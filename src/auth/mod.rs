@@ -138,7 +138,53 @@ pub async fn logout(state: &AppState, caller: &Caller) -> AppResult<()> {
     Ok(())
 }
 
-/// Sets a password through a one-time link (accounts made from an enterprise roster).
+/// How long a password-reset link works.
+pub const RESET_LINK_VALID_MINUTES: i64 = 60;
+
+/// 忘记密码: mails a one-time link to set a new password, valid for an hour, to the account
+/// with this phone or email, if there is one and it has an email. Says nothing either way, so
+/// the form does not reveal who has an account; at most one link a minute per account.
+pub async fn request_password_reset(state: &AppState, login: &str) -> AppResult<()> {
+    let login = login.trim();
+    let user_id = if looks_like_email(login) {
+        store::credentials_by_email(&state.db, &login.to_lowercase()).await?
+    } else {
+        match Phone::parse(login) {
+            Ok(phone) => store::credentials_by_phone(&state.db, phone.as_str()).await?,
+            Err(_) => None,
+        }
+    }
+    .map(|c| c.id);
+    let Some(user_id) = user_id else {
+        return Ok(());
+    };
+    let user = accounts::require_user(state, user_id).await?;
+    let Some(email) = user.email.clone() else {
+        return Ok(());
+    };
+    let now = Utc::now();
+    let secret = token::generate();
+    let link = format!(
+        "{}/set-password?token={secret}",
+        state.config.public_base_url.trim_end_matches('/')
+    );
+    let mail =
+        crate::mail::templates::password_reset(&user.name, &email, &link, RESET_LINK_VALID_MINUTES);
+    store::insert_reset_token(
+        &state.db,
+        &token::digest(&secret),
+        user_id,
+        now + chrono::Duration::minutes(RESET_LINK_VALID_MINUTES),
+        chrono::Duration::minutes(1),
+        &mail,
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sets a password through a one-time link (accounts made from an enterprise roster, and
+/// password resets).
 pub async fn set_password_with_token(
     state: &AppState,
     setup_token: &str,

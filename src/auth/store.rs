@@ -191,3 +191,32 @@ pub async fn use_setup_token(
         Ok(true)
     })
 }
+
+/// A password-reset link for `user_id`, and its mail, in one transaction. None is made when
+/// the person was sent one within `quiet`: a form pressed again must not flood their mailbox.
+pub async fn insert_reset_token(
+    db: &Db,
+    digest: &str,
+    user_id: i64,
+    expires_at: DateTime<Utc>,
+    quiet: chrono::Duration,
+    mail: &crate::mail::OutgoingMail,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let recent: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM password_setup_tokens WHERE user_id = $1 AND created_at > $2",
+        )
+        .bind(user_id).bind(now - quiet).fetch_one(&mut *tx).await?;
+        if recent > 0 {
+            return Ok(false);
+        }
+        sqlx::query("INSERT INTO password_setup_tokens (token_hash, user_id, expires_at, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(digest).bind(user_id).bind(expires_at).bind(now)
+            .execute(&mut *tx).await?;
+        crate::enqueue_mails!(tx, std::iter::once(mail), now)?;
+        tx.commit().await?;
+        Ok(true)
+    })
+}

@@ -17,7 +17,7 @@ pub use papers::prepare_papers;
 pub use proctoring::{
     RosterEntry, events, extend, live_roster, record_event, record_practical, terminate,
 };
-pub use results::{ResultViewer, graded_questions, keys_visible, result_for};
+pub use results::{ResultViewer, ReviewedQuestion, keys_visible, result_for, review};
 pub use session::{LiveView, own_attempt, paper_etag, reload, save_answer, start};
 pub use submit::{grade, submit};
 

@@ -1,12 +1,11 @@
 //! What a finished attempt shows, and to whom: the candidate, the bureau, the proctors.
 
-use super::{Attempt, AttemptStatus, grading::QuestionResult, store};
+use super::{Attempt, AttemptStatus, store};
 use crate::{
     AppState,
     auth::Caller,
     courses::{self, Course},
     error::{AppError, AppResult},
-    paper::Paper,
     sittings::Sitting,
 };
 use chrono::{DateTime, Utc};
@@ -51,28 +50,55 @@ pub fn keys_visible(course: &Course, sitting: &Sitting, now: DateTime<Utc>) -> b
     }
 }
 
-/// The graded answers with keys, for the result view.
-pub async fn graded_questions(
+/// One graded question as a review shows it: the question, the answer given, the key.
+pub struct ReviewedQuestion {
+    pub position: u32,
+    pub stem: String,
+    pub options: Vec<crate::question_bank::content::ChoiceOption>,
+    pub choice: Vec<String>,
+    pub key: Vec<String>,
+    pub correct: bool,
+    pub awarded: f64,
+}
+
+/// A finished attempt for `caller`, with its graded questions when they may see keys now:
+/// staff always, the candidate as the course's `review_after` allows. The one place that
+/// decides it, for the API and the result page alike.
+pub async fn review(
     state: &AppState,
-    attempt: &Attempt,
-) -> AppResult<Vec<(QuestionResult, Vec<String>)>> {
-    let paper = crate::paper::store::paper(&state.db, attempt.registration_id)
-        .await?
-        .unwrap_or(Paper {
-            seed: 0,
-            questions: vec![],
-        });
+    caller: &Caller,
+    id: i64,
+) -> AppResult<(Attempt, Option<Vec<ReviewedQuestion>>)> {
+    let (attempt, viewer) = result_for(state, caller, id).await?;
+    let show_keys = match viewer {
+        ResultViewer::Staff => true,
+        ResultViewer::Candidate => {
+            let course = courses::require(state, attempt.course_id).await?;
+            let sitting = crate::sittings::require(state, attempt.sitting_id).await?;
+            keys_visible(&course, &sitting, Utc::now())
+        }
+    };
+    if !show_keys {
+        return Ok((attempt, None));
+    }
+    let paper = crate::paper::store::paper(&state.db, attempt.registration_id).await?;
     let answers = store::answers(&state.db, attempt.id).await?;
-    Ok(answers
+    let questions = answers
         .into_iter()
         .map(|a| {
-            let key = paper
-                .questions
-                .iter()
-                .find(|q| q.position == a.position)
-                .map(|q| q.answer.clone())
-                .unwrap_or_default();
-            (a, key)
+            let asked = paper
+                .as_ref()
+                .and_then(|p| p.questions.iter().find(|q| q.position == a.position));
+            ReviewedQuestion {
+                position: a.position,
+                stem: asked.map(|q| q.stem.clone()).unwrap_or_default(),
+                options: asked.map(|q| q.options.clone()).unwrap_or_default(),
+                key: asked.map(|q| q.answer.clone()).unwrap_or_default(),
+                choice: a.choice,
+                correct: a.correct,
+                awarded: a.awarded,
+            }
         })
-        .collect())
+        .collect();
+    Ok((attempt, Some(questions)))
 }

@@ -103,6 +103,20 @@ pub fn sitting_changed(f: &BookingFacts<'_>) -> OutgoingMail {
     }
 }
 
+pub fn password_reset(name: &str, email: &str, link: &str, valid_minutes: i64) -> OutgoingMail {
+    OutgoingMail {
+        kind: "password_reset",
+        dedupe_key: None,
+        to_address: email.to_string(),
+        to_name: name.to_string(),
+        subject: "重置您的 SafeCert 登录密码".to_string(),
+        body: format!(
+            "{name}，您好：\n\n有人为您的 SafeCert 账号申请了重置密码。请在{valid_minutes}分钟内打开以下链接设置新密码（链接只能使用一次）：\n\n{link}\n\n如非本人操作，请忽略本邮件，您的密码不会改变。\n\n区应急管理局 SafeCert"
+        ),
+        attachment: None,
+    }
+}
+
 pub fn password_setup(name: &str, email: &str, enterprise: &str, link: &str) -> OutgoingMail {
     OutgoingMail {
         kind: "password_setup",

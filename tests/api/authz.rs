@@ -48,6 +48,7 @@ const MATRIX: &[(&str, [Outcome; 6])] = &[
     ("POST /api/v1/attempts/{id}/submit",                      [Unauth, Ok, Hidden, Hidden, Hidden, Hidden]),
     ("POST /api/v1/attempts/{id}/terminate",                   [Unauth, Forbidden, Forbidden, Forbidden, Hidden, Ok]),
     ("POST /api/v1/auth/login",                                [Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("POST /api/v1/auth/password-reset",                       [Ok, Ok, Ok, Ok, Ok, Ok]),
     ("POST /api/v1/auth/logout",                               [Unauth, Ok, Ok, Ok, Ok, Ok]),
     ("POST /api/v1/auth/password-setup",                       [Ok, Ok, Ok, Ok, Ok, Ok]),
     ("POST /api/v1/auth/register",                             [Ok, Ok, Ok, Ok, Ok, Ok]),
@@ -100,8 +101,26 @@ const MATRIX: &[(&str, [Outcome; 6])] = &[
 /// Pages served outside the OpenAPI document.
 #[rustfmt::skip]
 const PAGES: &[(&str, [Outcome; 6])] = &[
-    ("GET /set-password",            [Ok, Ok, Ok, Ok, Ok, Ok]),
-    ("GET /assets/set-password.js",  [Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /",                                  [Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /login",                             [Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("POST /login",                            [Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /register",                          [Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("POST /register",                         [Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("POST /logout",                           [Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /sittings",                          [Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("POST /sittings/{id}/book",               [Unauth, Ok, Ok, Ok, Ok, Ok]),
+    // The other candidate booked a seat in the row above.
+    ("GET /sittings/{id}/exam",                [Unauth, Ok, Ok, Forbidden, Forbidden, Forbidden]),
+    ("GET /attempts/{id}/result",              [Unauth, Ok, Hidden, Hidden, Hidden, Ok]),
+    ("GET /me",                                [Unauth, Ok, Ok, Ok, Ok, Ok]),
+    ("POST /me/registrations/{id}/cancel",     [Unauth, Ok, Hidden, Hidden, Hidden, Ok]),
+    ("GET /set-password",                      [Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /forgot-password",                   [Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("POST /forgot-password",                  [Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /assets/site.css",                   [Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /assets/exam.js",                    [Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /assets/register.js",                [Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /assets/set-password.js",            [Ok, Ok, Ok, Ok, Ok, Ok]),
     ("GET /api/docs",                [Ok, Ok, Ok, Ok, Ok, Ok]),
     ("GET /api/openapi.json",        [Ok, Ok, Ok, Ok, Ok, Ok]),
 ];
@@ -220,7 +239,14 @@ async fn world(app: &TestApp) -> World {
 impl World {
     /// The operation's path with the owner's objects in it.
     fn path(&self, template: &str) -> String {
-        let id = match template.split('/').nth(3).unwrap_or_default() {
+        // The id is the record named just before it: /api/v1/sittings/{id}/…, /sittings/{id}/exam.
+        let segments: Vec<&str> = template.split('/').collect();
+        let named = segments
+            .iter()
+            .position(|s| *s == "{id}")
+            .and_then(|i| i.checked_sub(1))
+            .map_or("", |i| segments[i]);
+        let id = match named {
             "attempts" => self.attempt,
             "registrations" => self.registration,
             "sittings" => self.sitting,
@@ -257,11 +283,16 @@ async fn outcome(
     let path = world.path(template);
     // Logging out revokes the token it is sent with: use one made for the call.
     let token = match (&world.tokens[caller], template) {
-        (Some(_), "/api/v1/auth/logout") => {
+        (Some(_), "/api/v1/auth/logout" | "/logout") => {
             Some(app.token_for(owner_of(app, world, caller).await).await)
         }
         (token, _) => token.clone(),
     };
+    let documented_page =
+        ["/healthz", "/readyz"].contains(&template) || template.starts_with("/verify/");
+    if !template.starts_with("/api/") && !documented_page {
+        return page_outcome(app, method, &path, token.as_deref()).await;
+    }
     let mut req = app
         .client
         .request(method.clone(), format!("{}{path}", app.base));
@@ -291,6 +322,47 @@ async fn outcome(
     )
 }
 
+/// A page is called as a browser calls it: the session cookie holds the token, and a form
+/// repeats the cross-site token. Being sent to log in is the page's 401.
+async fn page_outcome(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+) -> (Outcome, String) {
+    const CSRF: &str = "0123456789abcdef0123456789abcdef";
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut cookies = format!("sc_csrf={CSRF}");
+    if let Some(t) = token {
+        cookies.push_str(&format!("; sc_session={t}"));
+    }
+    let mut req = browser
+        .request(method.clone(), format!("{}{path}", app.base))
+        .header("cookie", cookies);
+    if method == Method::POST {
+        req = req.form(&[("csrf", CSRF)]);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status();
+    let location = resp
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let got = match status {
+        s if s.is_redirection() && location.starts_with("/login") => Unauth,
+        StatusCode::UNAUTHORIZED => Unauth,
+        StatusCode::FORBIDDEN => Forbidden,
+        StatusCode::NOT_FOUND => Hidden,
+        _ => Ok,
+    };
+    (got, format!("{status} {location}"))
+}
+
 /// A body the operation can read, so that what the caller gets is about who they are.
 fn body_for(template: &str) -> Value {
     match template.rsplit('/').next().unwrap_or_default() {
@@ -300,6 +372,7 @@ fn body_for(template: &str) -> Value {
         "terminate" | "cancel" | "revoke" => json!({"reason": "授权矩阵测试"}),
         "practical" => json!({"passed": true}),
         "login" => json!({"login": "13900000001", "password": crate::helpers::PASSWORD}),
+        "password-reset" => json!({"login": "13900000001"}),
         _ => json!({}),
     }
 }

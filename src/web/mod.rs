@@ -1,0 +1,205 @@
+//! The pages people use (网页): server-rendered from compile-checked templates
+//! (`templates/`), with a little script where a page needs it and one stylesheet, all
+//! embedded in the binary. Pages call the same domain functions as the JSON API; who may see
+//! what is decided there, and a page only checks that someone is signed in.
+
+mod account;
+mod assets;
+mod catalogue;
+mod exam;
+pub mod messages;
+mod mine;
+pub mod session;
+
+use crate::{AppState, auth::Caller, domain::Role};
+use askama::Template;
+use poem::{
+    IntoResponse, Request, Response, Route, get,
+    http::{StatusCode, header},
+    post,
+    web::Redirect,
+};
+
+/// Adds the page routes (see `../shared/PAGES.md`) to the application's routes.
+pub fn routes(route: Route) -> Route {
+    route
+        .at("/", get(catalogue::home))
+        .at("/login", get(account::login_form).post(account::login))
+        .at(
+            "/register",
+            get(account::register_form).post(account::register),
+        )
+        .at("/logout", post(account::logout))
+        .at(
+            "/forgot-password",
+            get(account::forgot_form).post(account::forgot),
+        )
+        .at("/set-password", get(account::set_password))
+        .at("/sittings", get(catalogue::sittings_list))
+        .at("/sittings/:id/book", post(catalogue::book))
+        .at("/sittings/:id/exam", get(exam::exam_page))
+        .at("/attempts/:id/result", get(exam::result_page))
+        .at("/me", get(mine::me))
+        .at("/me/registrations/:id/cancel", post(mine::cancel))
+        .at("/assets/:name", get(assets::asset))
+}
+
+/// What every page's frame needs: who is signed in and the cross-site token for its forms.
+pub struct Layout {
+    pub csrf: String,
+    pub user: Option<Caller>,
+    /// The token is new: the response must set its cookie.
+    new_csrf: bool,
+    /// The browser takes gzip: pages go compressed (a phone on a slow network).
+    gzip: bool,
+}
+
+impl Layout {
+    pub async fn of(state: &AppState, req: &Request) -> Layout {
+        let (csrf, new_csrf) = session::csrf_token(req);
+        Layout {
+            csrf,
+            user: session::signed_in(state, req).await,
+            new_csrf,
+            gzip: accepts_gzip(req),
+        }
+    }
+
+    pub fn user_name(&self) -> Option<&str> {
+        self.user.as_ref().map(|u| u.name.as_str())
+    }
+
+    /// The consoles this person may open, for the header.
+    pub fn is_staff(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| u.is_bureau() || u.has(Role::EnterpriseAdmin) || u.has(Role::Proctor))
+    }
+}
+
+/// Renders a page; it is never cached, since it shows one person's data.
+pub fn render(state: &AppState, layout: &Layout, page: &impl Template) -> Response {
+    render_with(state, layout, StatusCode::OK, page)
+}
+
+pub fn render_with(
+    state: &AppState,
+    layout: &Layout,
+    status: StatusCode,
+    page: &impl Template,
+) -> Response {
+    let mut resp = match page.render() {
+        Ok(html) => {
+            let mut resp = Response::builder()
+                .status(status)
+                .content_type("text/html; charset=utf-8")
+                .header(header::VARY, "Accept-Encoding");
+            let body = match layout.gzip.then(|| gzip(html.as_bytes())).flatten() {
+                Some(zipped) => {
+                    resp = resp.header(header::CONTENT_ENCODING, "gzip");
+                    zipped
+                }
+                None => html.into_bytes(),
+            };
+            resp.body(body)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "a page failed to render");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    };
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    if layout.new_csrf {
+        session::remember_csrf(state, &mut resp, &layout.csrf);
+    }
+    resp
+}
+
+/// Whether the request's `Accept-Encoding` takes gzip.
+pub fn accepts_gzip(req: &Request) -> bool {
+    req.headers()
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            parts.next() == Some("gzip") && !parts.any(|p| p == "q=0" || p == "q=0.0")
+        })
+}
+
+/// Gzip at the default level: a 100-question exam page of ~140 KB goes out as ~25 KB.
+pub fn gzip(body: &[u8]) -> Option<Vec<u8>> {
+    use flate2::{Compression, write::GzEncoder};
+    use std::io::Write;
+    let mut encoder = GzEncoder::new(Vec::with_capacity(body.len() / 4), Compression::default());
+    encoder.write_all(body).ok()?;
+    encoder.finish().ok()
+}
+
+/// A page that needs a signed-in person sends everyone else to log in, and back after.
+pub fn to_login(req: &Request) -> Response {
+    let back = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    let next: String = url::form_urlencoded::byte_serialize(back.as_bytes()).collect();
+    Redirect::see_other(format!("/login?next={next}")).into_response()
+}
+
+/// A short page that says what went wrong, with the status the API would give.
+#[derive(Template)]
+#[template(path = "problem.html")]
+pub struct Problem<'a> {
+    pub layout: &'a Layout,
+    pub title: &'a str,
+    pub message: String,
+}
+
+pub fn problem(
+    state: &AppState,
+    layout: &Layout,
+    status: StatusCode,
+    title: &str,
+    message: String,
+) -> Response {
+    render_with(
+        state,
+        layout,
+        status,
+        &Problem {
+            layout,
+            title,
+            message,
+        },
+    )
+}
+
+/// The status and page for a refused page request.
+pub fn refused(state: &AppState, layout: &Layout, e: &crate::error::AppError) -> Response {
+    use crate::error::AppError;
+    let (status, title) = match e {
+        AppError::Unauthenticated | AppError::InvalidCredentials => {
+            (StatusCode::UNAUTHORIZED, "请先登录")
+        }
+        AppError::Forbidden { .. } => (StatusCode::FORBIDDEN, "无权访问"),
+        AppError::NotFound { .. } => (StatusCode::NOT_FOUND, "没有找到"),
+        AppError::Conflict { .. } => (StatusCode::CONFLICT, "暂时不能进行"),
+        AppError::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, "系统繁忙"),
+        AppError::Internal(err) => {
+            tracing::error!(error = %err, "a page failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "出错了")
+        }
+        _ => (StatusCode::UNPROCESSABLE_ENTITY, "填写有误"),
+    };
+    problem(state, layout, status, title, messages::for_error(e))
+}
+
+/// Local time as pages show it (Beijing time, as the bureau works).
+pub fn local(at: chrono::DateTime<chrono::Utc>) -> String {
+    crate::mail::templates::local_time(at)
+}

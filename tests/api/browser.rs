@@ -1,0 +1,518 @@
+//! The whole loop in a real browser: Debian's Chromium, headless, driven through WebDriver
+//! (chromedriver) by fantoccini, at phone size. Sign up, book, take the exam, reload
+//! halfway, lose the network, hand in, see the result, download the certificate and open its
+//! verification page. Screenshots of each page at phone and desktop size go to
+//! `target/screenshots/` (the README says so).
+//!
+//! Runs once, on the embedded backend: the pages are the same on both, and the API suite
+//! covers PostgreSQL + Redis. Without Chromium it is skipped, unless
+//! `SAFECERT_REQUIRE_BROWSER=1` (as `.ci/run` sets) makes that a failure.
+
+use crate::helpers::{PASSWORD, TestApp, phone, resident_id, spawn_app};
+use chrono::Duration;
+use fantoccini::{Client, ClientBuilder, Locator, wd::WebDriverCompatibleCommand};
+use serde_json::{Value, json};
+use std::{
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    time::Instant,
+};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const PHONE: (u32, u32) = (360, 780);
+const DESKTOP: (u32, u32) = (1280, 900);
+
+/// chromedriver on a free port, stopped when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn browser_available() -> bool {
+    let present =
+        std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists();
+    if !present && std::env::var("SAFECERT_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
+        panic!("SAFECERT_REQUIRE_BROWSER=1 but {CHROMIUM} or {CHROMEDRIVER} is missing");
+    }
+    present
+}
+
+async fn start_driver() -> Driver {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let url = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    while reqwest::get(format!("{url}/status")).await.is_err() {
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "chromedriver did not come up"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Driver {
+        child,
+        url,
+        _profile: tempfile::tempdir().unwrap(),
+    }
+}
+
+/// A headless Chromium session; `phone` emulates a 360-pixel-wide phone.
+async fn session(driver: &Driver, size: (u32, u32), phone: bool) -> Client {
+    let profile = tempfile::tempdir().unwrap().keep();
+    let mut options = json!({
+        "binary": CHROMIUM,
+        "args": [
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--lang=zh-CN",
+            format!("--window-size={},{}", size.0, size.1),
+            format!("--user-data-dir={}", profile.display()),
+        ],
+    });
+    if phone {
+        options["mobileEmulation"] = json!({
+            "deviceMetrics": {"width": size.0, "height": size.1, "pixelRatio": 2.0, "touch": true},
+            "userAgent": "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Mobile Safari/537.36 MicroMessenger/8.0"
+        });
+    }
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), json!("chrome"));
+    caps.insert("goog:chromeOptions".into(), options);
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a Chromium session")
+}
+
+/// Chromium's network emulation (a chromedriver command): offline or back online.
+#[derive(Debug)]
+struct NetworkConditions {
+    offline: bool,
+}
+
+impl WebDriverCompatibleCommand for NetworkConditions {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/chromium/network_conditions",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({"network_conditions": {
+            "offline": self.offline, "latency": 0,
+            "download_throughput": 1_000_000, "upload_throughput": 1_000_000
+        }});
+        (http::Method::POST, Some(body.to_string()))
+    }
+}
+
+fn screenshots_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn screenshot(client: &Client, name: &str) {
+    let png = client.screenshot().await.unwrap();
+    std::fs::write(screenshots_dir().join(format!("{name}.png")), png).unwrap();
+}
+
+/// Fails when the page is wider than the phone: sideways scrolling on a phone is a bug.
+async fn assert_fits(client: &Client, what: &str) {
+    let widths = client
+        .execute(
+            "return [document.documentElement.scrollWidth, window.innerWidth];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let (scroll, inner) = (widths[0].as_i64().unwrap(), widths[1].as_i64().unwrap());
+    assert!(
+        scroll <= inner,
+        "{what} is {scroll} px wide in a {inner} px viewport"
+    );
+}
+
+async fn css(client: &Client, selector: &str) -> fantoccini::elements::Element {
+    client
+        .wait()
+        .at_most(std::time::Duration::from_secs(10))
+        .for_element(Locator::Css(selector))
+        .await
+        .unwrap_or_else(|e| panic!("{selector}: {e}"))
+}
+
+/// Waits until `script` returns true in the page.
+async fn until(client: &Client, script: &str, what: &str) {
+    let started = Instant::now();
+    loop {
+        if client.execute(script, vec![]).await.ok() == Some(Value::Bool(true)) {
+            return;
+        }
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+async fn save_state(client: &Client) -> String {
+    css(client, "[data-save-state]")
+        .await
+        .attr("data-save-state")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+async fn choose(client: &Client, position: usize, key: &str) {
+    css(client, &format!("[data-goto=\"{position}\"]"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    css(
+        client,
+        &format!("[data-position=\"{position}\"] input[value=\"{key}\"]"),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+}
+
+async fn checked(client: &Client, position: usize) -> Vec<String> {
+    let value = client
+        .execute(
+            &format!(
+                "return Array.from(document.querySelectorAll('[data-position=\"{position}\"] input:checked')).map(i => i.value);"
+            ),
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(value).unwrap()
+}
+
+#[tokio::test]
+async fn a_citizen_takes_the_whole_loop_on_a_phone_in_chromium() {
+    if std::env::var("TEST_DATABASE_URL").is_ok() || !browser_available() {
+        eprintln!("browser test skipped (runs once, on the embedded backend, with Chromium)");
+        return;
+    }
+    let app = spawn_app().await;
+    let exam = app.exam(Duration::hours(2), 1, false).await;
+    let driver = start_driver().await;
+    let client = session(&driver, PHONE, true).await;
+    let base = app.base.clone();
+
+    // Home, then sign up: the ID number is checked as it is typed.
+    client.goto(&format!("{base}/")).await.unwrap();
+    assert_fits(&client, "the home page").await;
+    screenshot(&client, "home-phone").await;
+    client.goto(&format!("{base}/register")).await.unwrap();
+    assert_fits(&client, "the sign-up page").await;
+    let id_number = resident_id(601);
+    let mut wrong = id_number.clone();
+    wrong.replace_range(17.., if id_number.ends_with('0') { "1" } else { "0" });
+    css(&client, "input[name=name]")
+        .await
+        .send_keys("陈晓华")
+        .await
+        .unwrap();
+    let id_input = css(&client, "input[name=id_number]").await;
+    id_input.send_keys(&wrong).await.unwrap();
+    let message = css(&client, "#id_number-msg").await.text().await.unwrap();
+    assert!(message.contains("校验位"), "as typed: {message}");
+    screenshot(&client, "register-phone").await;
+    id_input.clear().await.unwrap();
+    id_input.send_keys(&id_number).await.unwrap();
+    css(&client, "input[name=phone]")
+        .await
+        .send_keys(&phone(601))
+        .await
+        .unwrap();
+    css(&client, "input[name=email]")
+        .await
+        .send_keys("chenxh@example.cn")
+        .await
+        .unwrap();
+    css(&client, "input[name=password]")
+        .await
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    css(&client, "#register button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+
+    // Signed in on the sittings page: book the open sitting.
+    css(&client, &format!("[data-sitting-id=\"{}\"]", exam.sitting)).await;
+    assert_fits(&client, "the sittings page").await;
+    screenshot(&client, "sittings-phone").await;
+    css(
+        &client,
+        &format!("[data-sitting-id=\"{}\"] [data-action=book]", exam.sitting),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    css(&client, ".notice").await;
+    client.goto(&format!("{base}/me")).await.unwrap();
+    assert_fits(&client, "my page").await;
+    screenshot(&client, "me-phone").await;
+    css(&client, "[data-action=start-exam]")
+        .await
+        .click()
+        .await
+        .unwrap();
+
+    // The exam: two answers, each saved at once.
+    css(&client, "[data-position=\"1\"]").await;
+    assert_fits(&client, "the exam page").await;
+    let attempt: i64 = css(&client, "[data-attempt-id]")
+        .await
+        .attr("data-attempt-id")
+        .await
+        .unwrap()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let keys = app.keys(attempt).await;
+    choose(&client, 1, &keys[0][0]).await;
+    choose(&client, 2, &keys[1][0]).await;
+    until(
+        &client,
+        "return document.querySelector('[data-save-state]').dataset.saveState === 'saved';",
+        "the first answers to be saved",
+    )
+    .await;
+    screenshot(&client, "exam-phone").await;
+
+    // Reload halfway: the same paper, every answer still there.
+    client.refresh().await.unwrap();
+    css(&client, "[data-position=\"1\"]").await;
+    assert_eq!(checked(&client, 1).await, vec![keys[0][0].clone()]);
+    assert_eq!(checked(&client, 2).await, vec![keys[1][0].clone()]);
+    assert_eq!(save_state(&client).await, "saved");
+
+    // The network goes: two more answers wait in the page, and say so.
+    client
+        .issue_cmd(NetworkConditions { offline: true })
+        .await
+        .unwrap();
+    let q2_rest: Vec<String> = keys[1][1..].to_vec();
+    css(&client, "[data-goto=\"2\"]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    for key in &q2_rest {
+        css(
+            &client,
+            &format!("[data-position=\"2\"] input[value=\"{key}\"]"),
+        )
+        .await
+        .click()
+        .await
+        .unwrap();
+    }
+    choose(&client, 3, &keys[2][0]).await;
+    until(
+        &client,
+        "return document.querySelector('[data-save-state]').dataset.saveState === 'offline';",
+        "the page to say the network is down",
+    )
+    .await;
+    screenshot(&client, "exam-offline-phone").await;
+    let waiting = client
+        .execute(
+            &format!("return Object.keys(JSON.parse(localStorage.getItem('safecert-pending-{attempt}') || '{{}}')).length;"),
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        waiting,
+        json!(2),
+        "two answers wait in the browser's storage"
+    );
+
+    // Back online: hand in. The unanswered count is asked about first.
+    client
+        .issue_cmd(NetworkConditions { offline: false })
+        .await
+        .unwrap();
+    css(&client, "[data-action=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let confirm = css(&client, "#confirm-text").await.text().await.unwrap();
+    assert!(confirm.contains("均已作答"), "{confirm}");
+    css(&client, "[data-action=confirm-submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+
+    // The result page: every answer counted, the one given offline too.
+    let score = css(&client, "[data-score]").await;
+    assert_eq!(
+        score.attr("data-score").await.unwrap().as_deref(),
+        Some("3")
+    );
+    let passed = css(&client, "[data-passed]").await;
+    assert_eq!(
+        passed.attr("data-passed").await.unwrap().as_deref(),
+        Some("true")
+    );
+    assert_fits(&client, "the result page").await;
+    screenshot(&client, "result-phone").await;
+    let token = app.token(&phone(601), PASSWORD).await;
+    let result = app
+        .get(&format!("/api/v1/attempts/{attempt}/result"), Some(&token))
+        .await;
+    let answered: Vec<Value> = result.body["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["choice"].clone())
+        .collect();
+    assert_eq!(answered, keys.iter().map(|k| json!(k)).collect::<Vec<_>>());
+
+    // The certificate: the PDF downloads with the session, the verification page fits.
+    let certificate = css(&client, "a[data-certificate-id]").await;
+    let pdf_url = certificate.attr("href").await.unwrap().unwrap();
+    let fetched = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];\
+             fetch(arguments[0]).then(r => r.arrayBuffer().then(b => done([r.status, r.headers.get('content-type'), b.byteLength])));",
+            vec![json!(pdf_url)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(fetched[0], json!(200));
+    assert_eq!(fetched[1], json!("application/pdf"));
+    assert!(fetched[2].as_i64().unwrap() > 1000);
+    css(&client, "a[href^=\"/verify/\"]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let verify_url = client.current_url().await.unwrap();
+    assert!(verify_url.path().starts_with("/verify/"));
+    let body = css(&client, "body").await.text().await.unwrap();
+    assert!(body.contains("陈晓华") || body.contains("有效"), "{body}");
+    assert_fits(&client, "the verification page").await;
+    screenshot(&client, "verify-phone").await;
+    client.close().await.unwrap();
+
+    // The same pages at desktop size, signed in as the same person.
+    let desktop = session(&driver, DESKTOP, false).await;
+    desktop.goto(&format!("{base}/login")).await.unwrap();
+    screenshot(&desktop, "login-desktop").await;
+    css(&desktop, "input[name=login]")
+        .await
+        .send_keys(&phone(601))
+        .await
+        .unwrap();
+    css(&desktop, "input[name=password]")
+        .await
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    css(&desktop, "form.form button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    css(&desktop, "[data-certificate-id]").await;
+    for (path, name) in [
+        ("/", "home-desktop"),
+        ("/sittings", "sittings-desktop"),
+        ("/me", "me-desktop"),
+        (
+            &format!("/attempts/{attempt}/result") as &str,
+            "result-desktop",
+        ),
+        (verify_url.path(), "verify-desktop"),
+    ] {
+        desktop.goto(&format!("{base}{path}")).await.unwrap();
+        css(&desktop, "main, body").await;
+        screenshot(&desktop, name).await;
+    }
+    desktop.close().await.unwrap();
+    exam_page_at_desktop(&app, &driver, exam.sitting).await;
+}
+
+/// The exam page of a second candidate at desktop size, for the screenshots: logging in
+/// from the exam link comes back to the exam.
+async fn exam_page_at_desktop(app: &TestApp, driver: &Driver, sitting: i64) {
+    app.register_citizen(602, "林晓").await;
+    let token = app.token(&phone(602), PASSWORD).await;
+    let booked = app
+        .post(
+            &format!("/api/v1/sittings/{sitting}/registrations"),
+            Some(&token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        booked.status,
+        reqwest::StatusCode::CREATED,
+        "{}",
+        booked.text
+    );
+    let client = session(driver, DESKTOP, false).await;
+    client
+        .goto(&format!("{}/sittings/{sitting}/exam", app.base))
+        .await
+        .unwrap();
+    css(&client, "input[name=login]")
+        .await
+        .send_keys(&phone(602))
+        .await
+        .unwrap();
+    css(&client, "input[name=password]")
+        .await
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    css(&client, "form.form button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    css(&client, "[data-position=\"1\"]").await;
+    screenshot(&client, "exam-desktop").await;
+    client.close().await.unwrap();
+}
