@@ -324,6 +324,47 @@ async fn a_citizen_takes_the_whole_loop_on_a_phone_in_chromium() {
     assert_eq!(checked(&client, 2).await, vec![keys[1][0].clone()]);
     assert_eq!(save_state(&client).await, "saved");
 
+    // A proctor's extension reaches the page within 30 s, and moves its clock.
+    let before: i64 = css(&client, "[data-remaining-seconds]")
+        .await
+        .attr("data-remaining-seconds")
+        .await
+        .unwrap()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let extended = app
+        .post(
+            &format!("/api/v1/attempts/{attempt}/extend"),
+            Some(&exam.bureau),
+            json!({"minutes": 10}),
+        )
+        .await;
+    assert_eq!(
+        extended.status,
+        reqwest::StatusCode::OK,
+        "{}",
+        extended.text
+    );
+    until(
+        &client,
+        "return document.getElementById('exam-warning').textContent.includes('延长');",
+        "the extension to show",
+    )
+    .await;
+    let after: i64 = css(&client, "[data-remaining-seconds]")
+        .await
+        .attr("data-remaining-seconds")
+        .await
+        .unwrap()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        after >= before + 500,
+        "{before} s before, {after} s after 10 more minutes"
+    );
+
     // The network goes: two more answers wait in the page, and say so.
     client
         .issue_cmd(NetworkConditions { offline: true })
