@@ -259,7 +259,8 @@ pub async fn book(
 ) -> Response {
     let layout = Layout::of(state, req).await;
     let Some(caller) = &layout.user else {
-        return super::to_login(req);
+        // Back to the list after logging in: a form's target cannot be opened again.
+        return super::login_then("/sittings");
     };
     if !session::csrf_ok(req, form.csrf.as_deref()) {
         return super::problem(

@@ -180,7 +180,7 @@ pub async fn cancel(
 ) -> Response {
     let layout = Layout::of(state, req).await;
     let Some(caller) = &layout.user else {
-        return super::to_login(req);
+        return super::login_then("/me");
     };
     if !session::csrf_ok(req, form.csrf.as_deref()) {
         return super::problem(

@@ -147,6 +147,11 @@ pub fn to_login(req: &Request) -> Response {
         .path_and_query()
         .map(|p| p.as_str())
         .unwrap_or("/");
+    login_then(back)
+}
+
+/// To the log-in page, then to `back` (a page a browser can open again).
+pub fn login_then(back: &str) -> Response {
     let next: String = url::form_urlencoded::byte_serialize(back.as_bytes()).collect();
     Redirect::see_other(format!("/login?next={next}")).into_response()
 }
