@@ -257,21 +257,12 @@ pub async fn book(
     Path(id): Path<i64>,
     Form(form): Form<session::CsrfForm>,
 ) -> Response {
-    let layout = Layout::of(state, req).await;
-    let Some(caller) = &layout.user else {
-        // Back to the list after logging in: a form's target cannot be opened again.
-        return super::login_then("/sittings");
-    };
-    if !session::csrf_ok(req, form.csrf.as_deref()) {
-        return super::problem(
-            state,
-            &layout,
-            StatusCode::FORBIDDEN,
-            "页面已过期",
-            "页面已过期，请返回重新报名。".into(),
-        );
-    }
-    match registrations::book(state, caller, id, None).await {
+    let (layout, caller) =
+        match super::form_sender(state, req, form.csrf.as_deref(), "/sittings").await {
+            Ok(sender) => sender,
+            Err(resp) => return resp,
+        };
+    match registrations::book(state, &caller, id, None).await {
         Ok(_) => Redirect::see_other(format!("/sittings?booked={id}")).into_response(),
         Err(e) => {
             let message = messages::for_error(&e);

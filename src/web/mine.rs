@@ -178,20 +178,11 @@ pub async fn cancel(
     Path(id): Path<i64>,
     Form(form): Form<session::CsrfForm>,
 ) -> Response {
-    let layout = Layout::of(state, req).await;
-    let Some(caller) = &layout.user else {
-        return super::login_then("/me");
+    let (layout, caller) = match super::form_sender(state, req, form.csrf.as_deref(), "/me").await {
+        Ok(sender) => sender,
+        Err(resp) => return resp,
     };
-    if !session::csrf_ok(req, form.csrf.as_deref()) {
-        return super::problem(
-            state,
-            &layout,
-            StatusCode::FORBIDDEN,
-            "页面已过期",
-            "页面已过期，请返回重试。".into(),
-        );
-    }
-    match registrations::cancel(state, caller, id).await {
+    match registrations::cancel(state, &caller, id).await {
         Ok(_) => Redirect::see_other("/me").into_response(),
         // Too late and the like: my page again, saying why.
         Err(e @ crate::error::AppError::Conflict { .. }) => {

@@ -118,6 +118,32 @@ pub fn render_with(
     resp
 }
 
+/// The checks of a form that changes something for the signed-in person: someone signed out
+/// logs in first and comes back to `back` (the page the form was on; its target cannot be
+/// opened again), and a form without the cross-site token is refused. On success, the page
+/// frame and the person.
+pub async fn form_sender(
+    state: &AppState,
+    req: &Request,
+    csrf: Option<&str>,
+    back: &str,
+) -> Result<(Layout, Caller), Response> {
+    let layout = Layout::of(state, req).await;
+    let Some(caller) = layout.user.clone() else {
+        return Err(login_then(back));
+    };
+    if !session::csrf_ok(req, csrf) {
+        return Err(problem(
+            state,
+            &layout,
+            StatusCode::FORBIDDEN,
+            "页面已过期",
+            "页面已过期，请返回刷新后重试。".into(),
+        ));
+    }
+    Ok((layout, caller))
+}
+
 /// Whether the request's `Accept-Encoding` takes gzip.
 pub fn accepts_gzip(req: &Request) -> bool {
     req.headers()

@@ -181,13 +181,33 @@ async fn until(client: &Client, script: &str, what: &str) {
     }
 }
 
-async fn save_state(client: &Client) -> String {
-    css(client, "[data-save-state]")
+/// An attribute of the first element matching `selector`.
+async fn attr(client: &Client, selector: &str, name: &str) -> String {
+    css(client, selector)
         .await
-        .attr("data-save-state")
+        .attr(name)
         .await
         .unwrap()
         .unwrap_or_default()
+}
+
+/// Fills the log-in form the page shows, with the test password, and sends it.
+async fn log_in(client: &Client, login: &str) {
+    css(client, "input[name=login]")
+        .await
+        .send_keys(login)
+        .await
+        .unwrap();
+    css(client, "input[name=password]")
+        .await
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    css(client, "form.form button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
 }
 
 async fn choose(client: &Client, position: usize, key: &str) {
@@ -298,12 +318,8 @@ async fn a_citizen_takes_the_whole_loop_on_a_phone_in_chromium() {
     // The exam: two answers, each saved at once.
     css(&client, "[data-position=\"1\"]").await;
     assert_fits(&client, "the exam page").await;
-    let attempt: i64 = css(&client, "[data-attempt-id]")
+    let attempt: i64 = attr(&client, "[data-attempt-id]", "data-attempt-id")
         .await
-        .attr("data-attempt-id")
-        .await
-        .unwrap()
-        .unwrap()
         .parse()
         .unwrap();
     let keys = app.keys(attempt).await;
@@ -322,17 +338,20 @@ async fn a_citizen_takes_the_whole_loop_on_a_phone_in_chromium() {
     css(&client, "[data-position=\"1\"]").await;
     assert_eq!(checked(&client, 1).await, vec![keys[0][0].clone()]);
     assert_eq!(checked(&client, 2).await, vec![keys[1][0].clone()]);
-    assert_eq!(save_state(&client).await, "saved");
+    assert_eq!(
+        attr(&client, "[data-save-state]", "data-save-state").await,
+        "saved"
+    );
 
     // A proctor's extension reaches the page within 30 s, and moves its clock.
-    let before: i64 = css(&client, "[data-remaining-seconds]")
-        .await
-        .attr("data-remaining-seconds")
-        .await
-        .unwrap()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let before: i64 = attr(
+        &client,
+        "[data-remaining-seconds]",
+        "data-remaining-seconds",
+    )
+    .await
+    .parse()
+    .unwrap();
     let extended = app
         .post(
             &format!("/api/v1/attempts/{attempt}/extend"),
@@ -352,14 +371,14 @@ async fn a_citizen_takes_the_whole_loop_on_a_phone_in_chromium() {
         "the extension to show",
     )
     .await;
-    let after: i64 = css(&client, "[data-remaining-seconds]")
-        .await
-        .attr("data-remaining-seconds")
-        .await
-        .unwrap()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let after: i64 = attr(
+        &client,
+        "[data-remaining-seconds]",
+        "data-remaining-seconds",
+    )
+    .await
+    .parse()
+    .unwrap();
     assert!(
         after >= before + 500,
         "{before} s before, {after} s after 10 more minutes"
@@ -426,16 +445,8 @@ async fn a_citizen_takes_the_whole_loop_on_a_phone_in_chromium() {
         .unwrap();
 
     // The result page: every answer counted, the one given offline too.
-    let score = css(&client, "[data-score]").await;
-    assert_eq!(
-        score.attr("data-score").await.unwrap().as_deref(),
-        Some("3")
-    );
-    let passed = css(&client, "[data-passed]").await;
-    assert_eq!(
-        passed.attr("data-passed").await.unwrap().as_deref(),
-        Some("true")
-    );
+    assert_eq!(attr(&client, "[data-score]", "data-score").await, "3");
+    assert_eq!(attr(&client, "[data-passed]", "data-passed").await, "true");
     assert_fits(&client, "the result page").await;
     screenshot(&client, "result-phone").await;
     let token = app.token(&phone(601), PASSWORD).await;
@@ -481,21 +492,7 @@ async fn a_citizen_takes_the_whole_loop_on_a_phone_in_chromium() {
     let desktop = session(&driver, DESKTOP, false).await;
     desktop.goto(&format!("{base}/login")).await.unwrap();
     screenshot(&desktop, "login-desktop").await;
-    css(&desktop, "input[name=login]")
-        .await
-        .send_keys(&phone(601))
-        .await
-        .unwrap();
-    css(&desktop, "input[name=password]")
-        .await
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    css(&desktop, "form.form button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    log_in(&desktop, &phone(601)).await;
     css(&desktop, "[data-certificate-id]").await;
     for (path, name) in [
         ("/", "home-desktop"),
@@ -538,21 +535,7 @@ async fn exam_page_at_desktop(app: &TestApp, driver: &Driver, sitting: i64) {
         .goto(&format!("{}/sittings/{sitting}/exam", app.base))
         .await
         .unwrap();
-    css(&client, "input[name=login]")
-        .await
-        .send_keys(&phone(602))
-        .await
-        .unwrap();
-    css(&client, "input[name=password]")
-        .await
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    css(&client, "form.form button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    log_in(&client, &phone(602)).await;
     css(&client, "[data-position=\"1\"]").await;
     screenshot(&client, "exam-desktop").await;
     client.close().await.unwrap();
