@@ -181,6 +181,18 @@ async fn until(client: &Client, script: &str, what: &str) {
     }
 }
 
+/// Waits until the exam page's `[data-save-state]` reads `state`.
+async fn until_save_state(client: &Client, state: &str, what: &str) {
+    until(
+        client,
+        &format!(
+            "return document.querySelector('[data-save-state]').dataset.saveState === '{state}';"
+        ),
+        what,
+    )
+    .await;
+}
+
 /// An attribute of the first element matching `selector`.
 async fn attr(client: &Client, selector: &str, name: &str) -> String {
     css(client, selector)
@@ -325,12 +337,7 @@ async fn a_citizen_takes_the_whole_loop_on_a_phone_in_chromium() {
     let keys = app.keys(attempt).await;
     choose(&client, 1, &keys[0][0]).await;
     choose(&client, 2, &keys[1][0]).await;
-    until(
-        &client,
-        "return document.querySelector('[data-save-state]').dataset.saveState === 'saved';",
-        "the first answers to be saved",
-    )
-    .await;
+    until_save_state(&client, "saved", "the first answers to be saved").await;
     screenshot(&client, "exam-phone").await;
 
     // Reload halfway: the same paper, every answer still there.
@@ -406,12 +413,7 @@ async fn a_citizen_takes_the_whole_loop_on_a_phone_in_chromium() {
         .unwrap();
     }
     choose(&client, 3, &keys[2][0]).await;
-    until(
-        &client,
-        "return document.querySelector('[data-save-state]').dataset.saveState === 'offline';",
-        "the page to say the network is down",
-    )
-    .await;
+    until_save_state(&client, "offline", "the page to say the network is down").await;
     screenshot(&client, "exam-offline-phone").await;
     let waiting = client
         .execute(
