@@ -52,6 +52,38 @@ pub fn sees_person(
             .is_some_and(|own| enterprises.into_iter().any(|e| e == Some(own)))
 }
 
+/// The part of the district whose figures a caller's reports and targets cover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Area {
+    /// The bureau: the whole district.
+    District,
+    /// A street officer (街道应急办): their street's people and enterprises.
+    Street(i64),
+    /// An enterprise admin: their enterprise's staff.
+    Enterprise(i64),
+}
+
+/// The area whose reports `caller` sees; None for anyone else (a candidate, a proctor, or a
+/// street officer not assigned to a street).
+pub fn report_area(caller: &Caller) -> Option<Area> {
+    if caller.is_bureau() {
+        Some(Area::District)
+    } else if let Some(street) = caller.street_id.filter(|_| caller.has(Role::StreetOfficer)) {
+        Some(Area::Street(street))
+    } else {
+        enterprise_admin_of(caller).map(Area::Enterprise)
+    }
+}
+
+/// Whether a record in `street` (and, for staff, of `enterprise`) lies in `area`.
+pub fn area_covers(area: Area, street: Option<i64>, enterprise: Option<i64>) -> bool {
+    match area {
+        Area::District => true,
+        Area::Street(own) => street == Some(own),
+        Area::Enterprise(own) => enterprise == Some(own),
+    }
+}
+
 /// Whether `caller` is a proctor assigned to the sitting.
 pub async fn proctors(db: &Db, caller: &Caller, sitting_id: i64) -> Result<bool, sqlx::Error> {
     Ok(caller.has(Role::Proctor)
@@ -77,6 +109,7 @@ mod tests {
             name: "测试".into(),
             roles: roles.to_vec(),
             enterprise_id,
+            street_id: None,
             token_digest: String::new(),
         }
     }
@@ -95,6 +128,29 @@ mod tests {
         );
         // A candidate who belongs to an enterprise is no admin of it.
         assert_eq!(scope(&caller(&[Role::Candidate], Some(3))), Scope::Own(5));
+    }
+
+    #[test]
+    fn report_areas_follow_role_street_and_enterprise() {
+        assert_eq!(
+            report_area(&caller(&[Role::BureauAdmin], None)),
+            Some(Area::District)
+        );
+        let mut officer = caller(&[Role::StreetOfficer], None);
+        assert_eq!(report_area(&officer), None, "an officer without a street");
+        officer.street_id = Some(2);
+        assert_eq!(report_area(&officer), Some(Area::Street(2)));
+        assert!(area_covers(Area::Street(2), Some(2), Some(9)));
+        assert!(!area_covers(Area::Street(2), Some(3), Some(9)));
+        assert_eq!(
+            report_area(&caller(&[Role::EnterpriseAdmin], Some(3))),
+            Some(Area::Enterprise(3))
+        );
+        // A candidate who lives in a street oversees nothing.
+        let mut resident = caller(&[Role::Candidate], None);
+        resident.street_id = Some(2);
+        assert_eq!(report_area(&resident), None);
+        assert_eq!(report_area(&caller(&[Role::Proctor], None)), None);
     }
 
     #[test]

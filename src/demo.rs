@@ -79,8 +79,16 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<()> {
             Role::EnterpriseAdmin,
             Some(electroplating.id),
         ),
+        (
+            "街道应急办王芳",
+            "13800000005",
+            "street@demo.safecert.local",
+            Role::StreetOfficer,
+            None,
+        ),
     ];
     for (name, phone, email, role, enterprise_id) in staff {
+        let street_id = (role == Role::StreetOfficer).then_some(street_ids[0]);
         accounts::create_staff(
             state,
             StaffAccount {
@@ -92,6 +100,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<()> {
                 id_number: None,
                 roles: &[role],
                 enterprise_id,
+                street_id,
             },
         )
         .await?;
@@ -105,6 +114,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<()> {
             phone: "13800000004",
             email: "citizen@demo.safecert.local",
             password: DEMO_PASSWORD,
+            street_id: Some(street_ids[0]),
         },
     )
     .await?;
@@ -135,6 +145,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<()> {
             name: citizen.name.clone(),
             roles: citizen.roles.clone(),
             enterprise_id: None,
+            street_id: citizen.street_id,
             token_digest: String::new(),
         };
         crate::registrations::book(state, &caller, sitting.id, None).await?;

@@ -29,10 +29,12 @@ pub mod question_bank;
 pub mod ratelimit;
 pub mod registrations;
 pub mod reminders;
+pub mod reports;
 pub mod shipped;
 pub mod sittings;
 pub mod startup;
 pub mod tabular;
+pub mod targets;
 pub mod telemetry;
 pub mod web;
 

@@ -98,6 +98,7 @@ pub async fn seed(state: &AppState, candidates: u32, minutes: i64) -> AppResult<
             id_document: Some(IdDocument::parse(IdType::Passport, &format!("LT{n:09}"))?),
             password_hash: Some(hash.clone()),
             enterprise_id: None,
+            street_id: None,
             job_role: None,
             roles: vec![Role::Candidate],
         };

@@ -23,6 +23,8 @@ pub struct User {
     pub id_number_masked: Option<String>,
     pub id_number_cipher: Option<String>,
     pub enterprise_id: Option<i64>,
+    /// The street (街道) the person lives or works in; a street officer's own street.
+    pub street_id: Option<i64>,
     pub job_role: Option<String>,
     pub roles: Vec<Role>,
     pub created_at: DateTime<Utc>,
@@ -36,6 +38,8 @@ pub struct Registration<'a> {
     pub phone: &'a str,
     pub email: &'a str,
     pub password: &'a str,
+    /// The street the person lives or works in (optional; counts them in its density).
+    pub street_id: Option<i64>,
 }
 
 /// A staff account made by the bureau (or the command line).
@@ -48,6 +52,8 @@ pub struct StaffAccount<'a> {
     pub id_number: Option<&'a str>,
     pub roles: &'a [Role],
     pub enterprise_id: Option<i64>,
+    /// Required with the `street_officer` role: the street they oversee.
+    pub street_id: Option<i64>,
 }
 
 /// Checked values ready to store.
@@ -58,6 +64,7 @@ pub struct NewUser {
     pub id_document: Option<IdDocument>,
     pub password_hash: Option<String>,
     pub enterprise_id: Option<i64>,
+    pub street_id: Option<i64>,
     pub job_role: Option<String>,
     pub roles: Vec<Role>,
 }
@@ -70,6 +77,10 @@ pub async fn register_citizen(state: &AppState, reg: Registration<'_>) -> AppRes
     let phone = Phone::parse(reg.phone)?;
     let email = Email::parse(reg.email)?;
     let password = Password::parse(reg.password)?;
+    let street_id = match reg.street_id {
+        Some(id) => Some(existing_street(state, id).await?),
+        None => None,
+    };
     let password_hash = password::hash(password).await?;
     let new = NewUser {
         name,
@@ -78,6 +89,7 @@ pub async fn register_citizen(state: &AppState, reg: Registration<'_>) -> AppRes
         id_document: Some(id_document),
         password_hash: Some(password_hash),
         enterprise_id: None,
+        street_id,
         job_role: None,
         roles: vec![Role::Candidate],
     };
@@ -122,6 +134,19 @@ pub async fn create_staff(state: &AppState, account: StaffAccount<'_>) -> AppRes
         }
         (false, None) => None,
     };
+    let street_id = match (
+        account.roles.contains(&Role::StreetOfficer),
+        account.street_id,
+    ) {
+        (true, None) => {
+            return Err(AppError::invalid(
+                "street_id",
+                "a street officer oversees one street: give its id",
+            ));
+        }
+        (_, Some(id)) => Some(existing_street(state, id).await?),
+        (false, None) => None,
+    };
     let password_hash = password::hash(password).await?;
     let mut roles = account.roles.to_vec();
     roles.sort();
@@ -133,6 +158,7 @@ pub async fn create_staff(state: &AppState, account: StaffAccount<'_>) -> AppRes
         id_document,
         password_hash: Some(password_hash),
         enterprise_id,
+        street_id,
         job_role: None,
         roles,
     };
@@ -171,10 +197,19 @@ pub async fn create_bureau_admin(
             id_number: None,
             roles: &[Role::BureauAdmin],
             enterprise_id: None,
+            street_id: None,
         },
     )
     .await?;
     Ok(AdminCreated::Created(user.id))
+}
+
+/// `id` when such a street exists, else a 422 on `street_id`.
+async fn existing_street(state: &AppState, id: i64) -> AppResult<i64> {
+    match crate::org::store::street(&state.db, id).await? {
+        Some(_) => Ok(id),
+        None => Err(AppError::invalid("street_id", "no such street")),
+    }
 }
 
 pub async fn require_user(state: &AppState, id: i64) -> AppResult<User> {

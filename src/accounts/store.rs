@@ -20,12 +20,13 @@ struct UserRow {
     id_number_masked: Option<String>,
     id_number_cipher: Option<String>,
     enterprise_id: Option<i64>,
+    street_id: Option<i64>,
     job_role: Option<String>,
     created_at: DateTime<Utc>,
 }
 
 const USER_COLUMNS: &str = "id, name, phone, email, id_type, id_number_masked, id_number_cipher, \
-     enterprise_id, job_role, created_at";
+     enterprise_id, street_id, job_role, created_at";
 
 /// Inserts a person with their roles in one transaction. A taken phone, email or ID number
 /// becomes a 409 naming the field.
@@ -41,8 +42,8 @@ pub async fn insert_user(
         let mut tx = pool.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO users (name, phone, email, id_type, id_number_cipher, id_number_hash, \
-             id_number_masked, password_hash, enterprise_id, job_role, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+             id_number_masked, password_hash, enterprise_id, street_id, job_role, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
         )
         .bind(new.name.as_str())
         .bind(new.phone.as_str())
@@ -53,6 +54,7 @@ pub async fn insert_user(
         .bind(sealed.as_ref().map(|s| s.masked.as_str()))
         .bind(new.password_hash.as_deref())
         .bind(new.enterprise_id)
+        .bind(new.street_id)
         .bind(new.job_role.as_deref())
         .bind(now)
         .fetch_one(&mut *tx)
@@ -190,6 +192,7 @@ fn into_user(row: UserRow, roles: Vec<Role>) -> User {
         id_number_masked: row.id_number_masked,
         id_number_cipher: row.id_number_cipher,
         enterprise_id: row.enterprise_id,
+        street_id: row.street_id,
         job_role: row.job_role,
         roles,
         created_at: row.created_at,

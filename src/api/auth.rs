@@ -40,6 +40,9 @@ pub struct RegisterRequest {
     #[oai(write_only)]
     #[oai(validator(min_length = 8, max_length = 128))]
     pub password: String,
+    /// The street (街道) the person lives or works in, from `GET /api/v1/streets`; it counts
+    /// them in that street's first-responder density.
+    pub street_id: Option<i64>,
 }
 
 #[derive(ApiResponse)]
@@ -132,6 +135,7 @@ impl AuthApi {
                 phone: &body.phone,
                 email: &body.email,
                 password: &body.password,
+                street_id: body.street_id,
             },
         )
         .await?;

@@ -180,21 +180,6 @@ pub enum ExportResponse {
     ),
 }
 
-/// `attachment; filename*=UTF-8''...` so Chinese bank names survive download.
-fn attachment(name: &str, extension: &str) -> String {
-    let encoded: String = format!("{name}.{extension}")
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    format!("attachment; filename=\"bank.{extension}\"; filename*=UTF-8''{encoded}")
-}
-
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::QuestionBanks")]
 impl BanksApi {
     /// Question banks (bureau_admin).
@@ -298,7 +283,7 @@ impl BanksApi {
                 let text = native::export(&bank.name, bank.description.as_deref(), &rows);
                 Ok(OneStatus(ExportResponse::Native(
                     Binary(text.into_bytes()),
-                    attachment(&bank.name, "toml"),
+                    super::attachment("bank", &bank.name, "toml"),
                 )))
             }
             Format::Xlsx => {
@@ -314,7 +299,7 @@ impl BanksApi {
                     .map_err(|e| AppError::Internal(anyhow::anyhow!("xlsx export: {e}")))?;
                 Ok(OneStatus(ExportResponse::Xlsx(
                     Binary(bytes),
-                    attachment(&bank.name, "xlsx"),
+                    super::attachment("bank", &bank.name, "xlsx"),
                 )))
             }
             other => Err(AppError::invalid(

@@ -43,6 +43,9 @@ pub struct CertificateView {
     pub revoke_reason: Option<String>,
     /// The certificate this one renews or replaces.
     pub previous_id: Option<i64>,
+    /// `initial` (passed the course's exam), `renewal` (passed a re-education course) or
+    /// `reissue` (a replacement made by the bureau).
+    pub kind: String,
     /// The QR code's target: the public verification page.
     pub verify_url: String,
 }
@@ -63,6 +66,7 @@ async fn view(state: &AppState, c: Certificate) -> Result<CertificateView, AppEr
         expires_on: c.expires_on,
         revoke_reason: c.revoke_reason,
         previous_id: c.previous_id,
+        kind: c.kind,
     })
 }
 

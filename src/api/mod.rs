@@ -13,6 +13,7 @@ pub mod one_status;
 pub mod org;
 pub mod page;
 pub mod rendered;
+pub mod reports;
 pub mod security;
 pub mod sittings;
 pub mod users;
@@ -42,6 +43,8 @@ pub enum ApiTags {
     Exams,
     /// Certificates, their PDFs and public verification.
     Certificates,
+    /// Yearly targets (年度目标) and the bureau's reports (统计报表), with CSV and xlsx exports.
+    Reports,
 }
 
 type Apis = (
@@ -55,6 +58,7 @@ type Apis = (
     attempts::AttemptsApi,
     certificates::CertificatesApi,
     certificates::VerifyPageApi,
+    reports::ReportsApi,
 );
 
 pub fn openapi_service(state: &AppState) -> OpenApiService<Apis, ()> {
@@ -87,6 +91,9 @@ pub fn openapi_service(state: &AppState) -> OpenApiService<Apis, ()> {
             state: state.clone(),
         },
         certificates::VerifyPageApi {
+            state: state.clone(),
+        },
+        reports::ReportsApi {
             state: state.clone(),
         },
     );
@@ -131,6 +138,22 @@ pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
     .around(security_headers)
     .around(log_request)
     .map_to_response()
+}
+
+/// `attachment; filename*=UTF-8''...` so Chinese file names survive download; `fallback` is
+/// the plain name for clients that read only `filename`.
+pub(crate) fn attachment(fallback: &str, name: &str, extension: &str) -> String {
+    let encoded: String = format!("{name}.{extension}")
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("attachment; filename=\"{fallback}.{extension}\"; filename*=UTF-8''{encoded}")
 }
 
 static REQUEST_SEQ: AtomicU64 = AtomicU64::new(1);

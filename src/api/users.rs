@@ -61,6 +61,8 @@ pub struct UserView {
     pub roles: Vec<Role>,
     /// The enterprise an enterprise admin or enrolled staff member belongs to.
     pub enterprise_id: Option<i64>,
+    /// The street (街道) the person lives or works in; a street officer's own street.
+    pub street_id: Option<i64>,
     pub job_role: Option<String>,
     pub created_at: DateTime<Utc>,
 }
@@ -86,6 +88,7 @@ impl UserView {
             email: user.email.clone(),
             roles: user.roles.clone(),
             enterprise_id: user.enterprise_id,
+            street_id: user.street_id,
             job_role: user.job_role.clone(),
             created_at: user.created_at,
         }
@@ -109,6 +112,8 @@ pub struct CreateUserRequest {
     pub roles: Vec<Role>,
     /// Required with the `enterprise_admin` role.
     pub enterprise_id: Option<i64>,
+    /// Required with the `street_officer` role: the street (街道) they oversee.
+    pub street_id: Option<i64>,
     pub id_type: Option<IdType>,
     #[oai(validator(pattern = r"^[\sA-Za-z0-9]*[A-Za-z0-9][\sA-Za-z0-9]*$"))]
     pub id_number: Option<String>,
@@ -140,6 +145,7 @@ impl UsersApi {
                 id_number: body.id_number.as_deref(),
                 roles: &body.roles,
                 enterprise_id: body.enterprise_id,
+                street_id: body.street_id,
             },
         )
         .await?;

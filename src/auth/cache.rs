@@ -80,6 +80,7 @@ mod tests {
             name: "王五".into(),
             roles: vec![Role::Candidate],
             enterprise_id: None,
+            street_id: None,
             token_digest: digest.into(),
         }
     }

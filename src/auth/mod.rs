@@ -21,6 +21,8 @@ pub struct Caller {
     pub name: String,
     pub roles: Vec<Role>,
     pub enterprise_id: Option<i64>,
+    /// The person's street (街道); for a street officer, the street they oversee.
+    pub street_id: Option<i64>,
     /// The digest of the token used, so logout can revoke exactly it.
     pub token_digest: String,
 }
@@ -126,6 +128,7 @@ pub async fn authenticate(state: &AppState, bearer: &str) -> AppResult<Caller> {
         name: holder.name,
         roles: holder.roles,
         enterprise_id: holder.enterprise_id,
+        street_id: holder.street_id,
         token_digest: digest,
     };
     state.callers.put(&caller, holder.expires_at);

@@ -15,6 +15,7 @@ pub struct TokenHolder {
     pub id: i64,
     pub name: String,
     pub enterprise_id: Option<i64>,
+    pub street_id: Option<i64>,
     pub expires_at: DateTime<Utc>,
     pub roles: Vec<Role>,
 }
@@ -111,10 +112,17 @@ pub async fn token_holder(
     digest: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<TokenHolder>, sqlx::Error> {
-    type HolderRow = (i64, String, Option<i64>, DateTime<Utc>, Option<String>);
+    type HolderRow = (
+        i64,
+        String,
+        Option<i64>,
+        Option<i64>,
+        DateTime<Utc>,
+        Option<String>,
+    );
     let rows: Vec<HolderRow> = with_pool!(db, pool => {
         sqlx::query_as(
-            "SELECT u.id, u.name, u.enterprise_id, t.expires_at, r.role FROM auth_tokens t \
+            "SELECT u.id, u.name, u.enterprise_id, u.street_id, t.expires_at, r.role FROM auth_tokens t \
              JOIN users u ON u.id = t.user_id LEFT JOIN user_roles r ON r.user_id = u.id \
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2",
         )
@@ -125,20 +133,23 @@ pub async fn token_holder(
     });
     let mut roles: Vec<Role> = rows
         .iter()
-        .filter_map(|r| r.4.as_deref().and_then(Role::parse))
+        .filter_map(|r| r.5.as_deref().and_then(Role::parse))
         .collect();
     roles.sort();
     roles.dedup();
     Ok(rows
         .into_iter()
         .next()
-        .map(|(id, name, enterprise_id, expires_at, _)| TokenHolder {
-            id,
-            name,
-            enterprise_id,
-            expires_at,
-            roles,
-        }))
+        .map(
+            |(id, name, enterprise_id, street_id, expires_at, _)| TokenHolder {
+                id,
+                name,
+                enterprise_id,
+                street_id,
+                expires_at,
+                roles,
+            },
+        ))
 }
 
 pub async fn revoke_token(db: &Db, digest: &str, now: DateTime<Utc>) -> Result<(), sqlx::Error> {

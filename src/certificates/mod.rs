@@ -117,6 +117,28 @@ fn issued_mail(
     }
 }
 
+/// How a certificate came to be. Targets and reports count first certifications and
+/// renewals apart, and a reissue (a replacement) as neither.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Passed the course's own exam.
+    Initial,
+    /// Passed a re-education course (再培训) that renews the course.
+    Renewal,
+    /// The bureau replaced a certificate.
+    Reissue,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Initial => "initial",
+            Kind::Renewal => "renewal",
+            Kind::Reissue => "reissue",
+        }
+    }
+}
+
 /// What a passed attempt earned (with its practical assessment where the course needs one).
 /// The exam tells this module; certificates never read attempts back.
 #[derive(Debug, Clone)]
@@ -174,6 +196,13 @@ pub async fn issue(state: &AppState, earned: &Earned) -> AppResult<Certificate> 
         revoked_at: None,
         revoke_reason: None,
         previous_id: previous.as_ref().map(|c| c.id),
+        kind: if course.renews_course_id.is_some() {
+            Kind::Renewal
+        } else {
+            Kind::Initial
+        }
+        .as_str()
+        .into(),
         created_at: Utc::now(),
     };
     let mail = match &person.email {
@@ -301,6 +330,7 @@ pub async fn reissue(state: &AppState, id: i64) -> AppResult<Certificate> {
         id_number_masked: person.id_number_masked.clone(),
         attempt_id: None,
         previous_id: Some(old.id),
+        kind: Kind::Reissue.as_str().into(),
         revoked_at: None,
         revoke_reason: None,
         created_at: Utc::now(),

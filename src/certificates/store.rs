@@ -20,11 +20,18 @@ pub struct Certificate {
     pub revoked_at: Option<DateTime<Utc>>,
     pub revoke_reason: Option<String>,
     pub previous_id: Option<i64>,
+    /// How it came to be: `initial`, `renewal` or `reissue` (see `super::Kind`).
+    pub kind: String,
     pub created_at: DateTime<Utc>,
 }
 
 const COLUMNS: &str = "id, number, verify_code, user_id, course_id, registration_id, attempt_id, holder_name, \
-     id_number_masked, exam_date, issued_on, expires_on, revoked_at, revoke_reason, previous_id, created_at";
+     id_number_masked, exam_date, issued_on, expires_on, revoked_at, revoke_reason, previous_id, kind, created_at";
+
+/// Whether certificate `c` counts in targets and reports (SQL): not revoked, unless it was
+/// revoked only because a reissue replaced it (the person stays certified).
+pub const COUNTS: &str = "(c.revoked_at IS NULL OR EXISTS (SELECT 1 FROM certificates n \
+     WHERE n.previous_id = c.id AND n.kind = 'reissue'))";
 
 /// The next number in `scope` (e.g. `FR-THEORY-2026`): one atomic upsert, so two issues never
 /// get the same number, on either backend.
@@ -51,12 +58,12 @@ pub async fn insert(
         let mut tx = pool.begin().await?;
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO certificates (number, verify_code, user_id, course_id, registration_id, attempt_id, holder_name, \
-             id_number_masked, exam_date, issued_on, expires_on, previous_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (attempt_id) DO NOTHING RETURNING id",
+             id_number_masked, exam_date, issued_on, expires_on, previous_id, kind, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (attempt_id) DO NOTHING RETURNING id",
         )
         .bind(&c.number).bind(&c.verify_code).bind(c.user_id).bind(c.course_id).bind(c.registration_id)
         .bind(c.attempt_id).bind(&c.holder_name).bind(c.id_number_masked.as_deref()).bind(c.exam_date)
-        .bind(c.issued_on).bind(c.expires_on).bind(c.previous_id).bind(now)
+        .bind(c.issued_on).bind(c.expires_on).bind(c.previous_id).bind(&c.kind).bind(now)
         .fetch_optional(&mut *tx)
         .await?;
         if id.is_some() {

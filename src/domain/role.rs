@@ -26,6 +26,8 @@ pub enum Role {
     Proctor,
     /// 区应急管理局管理员: keeps banks, courses, sittings and everything else.
     BureauAdmin,
+    /// 街道应急办: sees one street's targets, reports, enterprises and people.
+    StreetOfficer,
 }
 
 impl Role {
@@ -35,6 +37,7 @@ impl Role {
             Role::EnterpriseAdmin => "enterprise_admin",
             Role::Proctor => "proctor",
             Role::BureauAdmin => "bureau_admin",
+            Role::StreetOfficer => "street_officer",
         }
     }
 
@@ -44,6 +47,7 @@ impl Role {
             Role::EnterpriseAdmin,
             Role::Proctor,
             Role::BureauAdmin,
+            Role::StreetOfficer,
         ]
         .into_iter()
         .find(|r| r.as_str() == s)

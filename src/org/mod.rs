@@ -115,3 +115,10 @@ pub async fn create_enterprise(state: &AppState, new: NewEnterprise<'_>) -> AppR
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("enterprise {id} vanished")))
 }
+
+/// The street a person counts in (SQL over `u` = users, `e` = their enterprise, left-joined
+/// on `u.enterprise_id`): their own, else their enterprise's. Every count by street uses it.
+pub const PERSON_STREET: &str = "COALESCE(u.street_id, e.street_id)";
+
+/// Joins `e`, the enterprise of the person `u`, for [`PERSON_STREET`] and industry.
+pub const PERSON_ENTERPRISE_JOIN: &str = "LEFT JOIN enterprises e ON e.id = u.enterprise_id";

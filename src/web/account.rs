@@ -222,6 +222,7 @@ async fn sign_up(state: &AppState, form: &RegisterForm) -> Result<Response, (Str
             phone: form.phone.trim(),
             email: form.email.trim(),
             password: &form.password,
+            street_id: None,
         },
     )
     .await

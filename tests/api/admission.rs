@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 impl TestApp {
     /// Starts the exam of `sitting` and submits it blank: a fail.
-    async fn fail(&self, token: &str, sitting: i64) {
+    pub async fn fail(&self, token: &str, sitting: i64) {
         let start = self
             .post(
                 &format!("/api/v1/sittings/{sitting}/attempts"),

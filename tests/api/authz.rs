@@ -24,13 +24,14 @@ enum Outcome {
 use Outcome::*;
 
 /// The kinds of caller, in the order of every row's cells.
-const CALLERS: [&str; 6] = [
+const CALLERS: [&str; 7] = [
     "anonymous",
     "candidate (owner)",
     "other candidate",
     "other enterprise's admin",
     "unassigned proctor",
     "bureau admin",
+    "other street's officer",
 ];
 
 /// The objects are the owner's: a candidate of enterprise 1, booked by its roster into a
@@ -38,95 +39,102 @@ const CALLERS: [&str; 6] = [
 /// and enterprises are public to those who may book them; attempts, bookings, certificates
 /// and people are private (404 to others); proctoring needs the proctor of that sitting.
 #[rustfmt::skip]
-const MATRIX: &[(&str, [Outcome; 6])] = &[
-    ("GET /api/v1/attempts/{id}",                              [Unauth, Ok, Hidden, Hidden, Hidden, Hidden]),
-    ("PUT /api/v1/attempts/{id}/answers/{position}",           [Unauth, Ok, Hidden, Hidden, Hidden, Hidden]),
-    ("GET /api/v1/attempts/{id}/events",                       [Unauth, Forbidden, Forbidden, Forbidden, Hidden, Ok]),
-    ("POST /api/v1/attempts/{id}/events",                      [Unauth, Ok, Hidden, Hidden, Hidden, Hidden]),
-    ("POST /api/v1/attempts/{id}/extend",                      [Unauth, Forbidden, Forbidden, Forbidden, Hidden, Ok]),
-    ("GET /api/v1/attempts/{id}/result",                       [Unauth, Ok, Hidden, Hidden, Hidden, Ok]),
-    ("POST /api/v1/attempts/{id}/submit",                      [Unauth, Ok, Hidden, Hidden, Hidden, Hidden]),
-    ("POST /api/v1/attempts/{id}/terminate",                   [Unauth, Forbidden, Forbidden, Forbidden, Hidden, Ok]),
-    ("POST /api/v1/auth/login",                                [Ok, Ok, Ok, Ok, Ok, Ok]),
-    ("POST /api/v1/auth/password-reset",                       [Ok, Ok, Ok, Ok, Ok, Ok]),
-    ("POST /api/v1/auth/logout",                               [Unauth, Ok, Ok, Ok, Ok, Ok]),
-    ("POST /api/v1/auth/password-setup",                       [Ok, Ok, Ok, Ok, Ok, Ok]),
-    ("POST /api/v1/auth/register",                             [Ok, Ok, Ok, Ok, Ok, Ok]),
-    ("GET /api/v1/certificates",                               [Unauth, Ok, Ok, Ok, Ok, Ok]),
-    ("GET /api/v1/certificates/{id}",                          [Unauth, Ok, Hidden, Hidden, Hidden, Ok]),
-    ("GET /api/v1/certificates/{id}/pdf",                      [Unauth, Ok, Hidden, Hidden, Hidden, Ok]),
-    ("POST /api/v1/certificates/{id}/reissue",                 [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok]),
-    ("POST /api/v1/certificates/{id}/revoke",                  [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok]),
-    ("GET /api/v1/courses",                                    [Ok, Ok, Ok, Ok, Ok, Ok]),
-    ("POST /api/v1/courses",                                   [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok]),
-    ("GET /api/v1/courses/{id}",                               [Ok, Ok, Ok, Ok, Ok, Ok]),
-    ("POST /api/v1/courses/{id}/paper-preview",                [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok]),
-    ("GET /api/v1/enterprises",                                [Unauth, Ok, Ok, Ok, Ok, Ok]),
-    ("POST /api/v1/enterprises",                               [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok]),
-    ("GET /api/v1/enterprises/{id}",                           [Unauth, Ok, Ok, Ok, Ok, Ok]),
-    ("GET /api/v1/enterprises/{id}/certificates.zip",          [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok]),
-    ("POST /api/v1/enterprises/{id}/enrolments",               [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok]),
-    ("GET /api/v1/me",                                         [Unauth, Ok, Ok, Ok, Ok, Ok]),
-    ("GET /api/v1/question-banks",                             [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok]),
-    ("POST /api/v1/question-banks",                            [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok]),
-    ("GET /api/v1/question-banks/{id}/export",                 [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok]),
-    ("POST /api/v1/question-banks/{id}/import",                [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok]),
-    ("GET /api/v1/question-banks/{id}/questions",              [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok]),
-    ("PUT /api/v1/questions/{id}",                             [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok]),
-    ("GET /api/v1/registrations",                              [Unauth, Ok, Ok, Ok, Ok, Ok]),
-    ("GET /api/v1/registrations/{id}",                         [Unauth, Ok, Hidden, Hidden, Hidden, Ok]),
-    ("POST /api/v1/registrations/{id}/cancel",                 [Unauth, Ok, Hidden, Hidden, Hidden, Ok]),
-    ("POST /api/v1/registrations/{id}/practical",              [Unauth, Forbidden, Forbidden, Forbidden, Hidden, Ok]),
-    ("GET /api/v1/registrations/{id}/ticket.pdf",              [Unauth, Ok, Hidden, Hidden, Hidden, Ok]),
-    ("GET /api/v1/sittings",                                   [Ok, Ok, Ok, Ok, Ok, Ok]),
-    ("POST /api/v1/sittings",                                  [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok]),
-    ("GET /api/v1/sittings/{id}",                              [Ok, Ok, Ok, Ok, Ok, Ok]),
-    ("PATCH /api/v1/sittings/{id}",                            [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok]),
-    ("POST /api/v1/sittings/{id}/attempts",                    [Unauth, Ok, Forbidden, Forbidden, Forbidden, Forbidden]),
-    ("POST /api/v1/sittings/{id}/cancel",                      [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok]),
-    ("GET /api/v1/sittings/{id}/live",                         [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok]),
-    ("POST /api/v1/sittings/{id}/registrations",               [Unauth, Ok, Ok, Ok, Ok, Ok]),
-    ("GET /api/v1/streets",                                    [Unauth, Ok, Ok, Ok, Ok, Ok]),
-    ("POST /api/v1/streets",                                   [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok]),
-    ("GET /api/v1/tickets/{code}",                             [Unauth, Forbidden, Forbidden, Forbidden, Hidden, Ok]),
-    ("GET /api/v1/users",                                      [Unauth, Forbidden, Forbidden, Ok, Forbidden, Ok]),
-    ("POST /api/v1/users",                                     [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok]),
-    ("GET /api/v1/users/{id}",                                 [Unauth, Ok, Hidden, Hidden, Hidden, Ok]),
-    ("GET /api/v1/verify/{code}",                              [Ok, Ok, Ok, Ok, Ok, Ok]),
-    ("GET /healthz",                                           [Ok, Ok, Ok, Ok, Ok, Ok]),
-    ("GET /readyz",                                            [Ok, Ok, Ok, Ok, Ok, Ok]),
-    ("GET /verify/{code}",                                     [Ok, Ok, Ok, Ok, Ok, Ok]),
+const MATRIX: &[(&str, [Outcome; 7])] = &[
+    ("GET /api/v1/attempts/{id}",                              [Unauth, Ok, Hidden, Hidden, Hidden, Hidden, Hidden]),
+    ("PUT /api/v1/attempts/{id}/answers/{position}",           [Unauth, Ok, Hidden, Hidden, Hidden, Hidden, Hidden]),
+    ("GET /api/v1/attempts/{id}/events",                       [Unauth, Forbidden, Forbidden, Forbidden, Hidden, Ok, Forbidden]),
+    ("POST /api/v1/attempts/{id}/events",                      [Unauth, Ok, Hidden, Hidden, Hidden, Hidden, Hidden]),
+    ("POST /api/v1/attempts/{id}/extend",                      [Unauth, Forbidden, Forbidden, Forbidden, Hidden, Ok, Forbidden]),
+    ("GET /api/v1/attempts/{id}/result",                       [Unauth, Ok, Hidden, Hidden, Hidden, Ok, Hidden]),
+    ("POST /api/v1/attempts/{id}/submit",                      [Unauth, Ok, Hidden, Hidden, Hidden, Hidden, Hidden]),
+    ("POST /api/v1/attempts/{id}/terminate",                   [Unauth, Forbidden, Forbidden, Forbidden, Hidden, Ok, Forbidden]),
+    ("POST /api/v1/auth/login",                                [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("POST /api/v1/auth/password-reset",                       [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("POST /api/v1/auth/logout",                               [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("POST /api/v1/auth/password-setup",                       [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("POST /api/v1/auth/register",                             [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /api/v1/certificates",                               [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /api/v1/certificates/{id}",                          [Unauth, Ok, Hidden, Hidden, Hidden, Ok, Hidden]),
+    ("GET /api/v1/certificates/{id}/pdf",                      [Unauth, Ok, Hidden, Hidden, Hidden, Ok, Hidden]),
+    ("POST /api/v1/certificates/{id}/reissue",                 [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
+    ("POST /api/v1/certificates/{id}/revoke",                  [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
+    ("GET /api/v1/courses",                                    [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("POST /api/v1/courses",                                   [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
+    ("GET /api/v1/courses/{id}",                               [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("POST /api/v1/courses/{id}/paper-preview",                [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
+    ("GET /api/v1/enterprises",                                [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("POST /api/v1/enterprises",                               [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
+    ("GET /api/v1/enterprises/{id}",                           [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /api/v1/enterprises/{id}/certificates.zip",          [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
+    ("POST /api/v1/enterprises/{id}/enrolments",               [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
+    ("GET /api/v1/me",                                         [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /api/v1/question-banks",                             [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
+    ("POST /api/v1/question-banks",                            [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
+    ("GET /api/v1/question-banks/{id}/export",                 [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
+    ("POST /api/v1/question-banks/{id}/import",                [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
+    ("GET /api/v1/question-banks/{id}/questions",              [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
+    ("PUT /api/v1/questions/{id}",                             [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
+    ("GET /api/v1/registrations",                              [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /api/v1/registrations/{id}",                         [Unauth, Ok, Hidden, Hidden, Hidden, Ok, Hidden]),
+    ("POST /api/v1/registrations/{id}/cancel",                 [Unauth, Ok, Hidden, Hidden, Hidden, Ok, Hidden]),
+    ("POST /api/v1/registrations/{id}/practical",              [Unauth, Forbidden, Forbidden, Forbidden, Hidden, Ok, Forbidden]),
+    ("GET /api/v1/registrations/{id}/ticket.pdf",              [Unauth, Ok, Hidden, Hidden, Hidden, Ok, Hidden]),
+    ("GET /api/v1/reports/activity",                           [Unauth, Forbidden, Forbidden, Ok, Forbidden, Ok, Ok]),
+    ("GET /api/v1/reports/compliance",                         [Unauth, Forbidden, Forbidden, Ok, Forbidden, Ok, Ok]),
+    ("GET /api/v1/reports/enterprise-record",                  [Unauth, Forbidden, Forbidden, Hidden, Forbidden, Ok, Hidden]),
+    ("GET /api/v1/reports/person-record",                      [Unauth, Forbidden, Forbidden, Hidden, Forbidden, Ok, Hidden]),
+    ("GET /api/v1/reports/street-density",                     [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Ok]),
+    ("GET /api/v1/sittings",                                   [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("POST /api/v1/sittings",                                  [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
+    ("GET /api/v1/sittings/{id}",                              [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("PATCH /api/v1/sittings/{id}",                            [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
+    ("POST /api/v1/sittings/{id}/attempts",                    [Unauth, Ok, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden]),
+    ("POST /api/v1/sittings/{id}/cancel",                      [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
+    ("GET /api/v1/sittings/{id}/live",                         [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
+    ("POST /api/v1/sittings/{id}/registrations",               [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /api/v1/streets",                                    [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("POST /api/v1/streets",                                   [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
+    ("GET /api/v1/targets",                                    [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Ok]),
+    ("POST /api/v1/targets",                                   [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
+    ("GET /api/v1/tickets/{code}",                             [Unauth, Forbidden, Forbidden, Forbidden, Hidden, Ok, Forbidden]),
+    ("GET /api/v1/users",                                      [Unauth, Forbidden, Forbidden, Ok, Forbidden, Ok, Forbidden]),
+    ("POST /api/v1/users",                                     [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
+    ("GET /api/v1/users/{id}",                                 [Unauth, Ok, Hidden, Hidden, Hidden, Ok, Hidden]),
+    ("GET /api/v1/verify/{code}",                              [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /healthz",                                           [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /readyz",                                            [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /verify/{code}",                                     [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
 ];
 
 /// Pages served outside the OpenAPI document.
 #[rustfmt::skip]
-const PAGES: &[(&str, [Outcome; 6])] = &[
-    ("GET /",                                  [Ok, Ok, Ok, Ok, Ok, Ok]),
-    ("GET /login",                             [Ok, Ok, Ok, Ok, Ok, Ok]),
-    ("POST /login",                            [Ok, Ok, Ok, Ok, Ok, Ok]),
-    ("GET /register",                          [Ok, Ok, Ok, Ok, Ok, Ok]),
-    ("POST /register",                         [Ok, Ok, Ok, Ok, Ok, Ok]),
-    ("POST /logout",                           [Ok, Ok, Ok, Ok, Ok, Ok]),
-    ("GET /sittings",                          [Ok, Ok, Ok, Ok, Ok, Ok]),
-    ("POST /sittings/{id}/book",               [Unauth, Ok, Ok, Ok, Ok, Ok]),
-    // The other candidate booked a seat in the row above.
-    ("GET /sittings/{id}/exam",                [Unauth, Ok, Ok, Forbidden, Forbidden, Forbidden]),
-    ("GET /attempts/{id}/result",              [Unauth, Ok, Hidden, Hidden, Hidden, Ok]),
-    ("GET /me",                                [Unauth, Ok, Ok, Ok, Ok, Ok]),
-    ("POST /me/registrations/{id}/cancel",     [Unauth, Ok, Hidden, Hidden, Hidden, Ok]),
-    ("GET /set-password",                      [Ok, Ok, Ok, Ok, Ok, Ok]),
-    ("GET /forgot-password",                   [Ok, Ok, Ok, Ok, Ok, Ok]),
-    ("POST /forgot-password",                  [Ok, Ok, Ok, Ok, Ok, Ok]),
-    ("GET /assets/site.css",                   [Ok, Ok, Ok, Ok, Ok, Ok]),
-    ("GET /assets/exam.js",                    [Ok, Ok, Ok, Ok, Ok, Ok]),
-    ("GET /assets/register.js",                [Ok, Ok, Ok, Ok, Ok, Ok]),
-    ("GET /assets/set-password.js",            [Ok, Ok, Ok, Ok, Ok, Ok]),
-    ("GET /api/docs",                [Ok, Ok, Ok, Ok, Ok, Ok]),
-    ("GET /api/openapi.json",        [Ok, Ok, Ok, Ok, Ok, Ok]),
+const PAGES: &[(&str, [Outcome; 7])] = &[
+    ("GET /",                                  [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /login",                             [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("POST /login",                            [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /register",                          [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("POST /register",                         [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("POST /logout",                           [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /sittings",                          [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("POST /sittings/{id}/book",               [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
+    // The other candidate booked a seat in the row above (the officer, no candidate, did not).
+    ("GET /sittings/{id}/exam",                [Unauth, Ok, Ok, Forbidden, Forbidden, Forbidden, Forbidden]),
+    ("GET /attempts/{id}/result",              [Unauth, Ok, Hidden, Hidden, Hidden, Ok, Hidden]),
+    ("GET /me",                                [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("POST /me/registrations/{id}/cancel",     [Unauth, Ok, Hidden, Hidden, Hidden, Ok, Hidden]),
+    ("GET /set-password",                      [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /forgot-password",                   [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("POST /forgot-password",                  [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /assets/site.css",                   [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /assets/exam.js",                    [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /assets/register.js",                [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /assets/set-password.js",            [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /api/docs",                [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /api/openapi.json",        [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
 ];
 
 struct World {
-    tokens: [Option<String>; 6],
+    tokens: [Option<String>; 7],
     owner: i64,
     enterprise: i64,
     sitting: i64,
@@ -214,7 +222,8 @@ async fn world(app: &TestApp) -> World {
             Some(other_candidate),
             Some(other_admin),
             Some(app.token_for(unassigned).await),
-            Some(bureau),
+            Some(bureau.clone()),
+            Some(app.street_officer(&bureau, "授权矩阵街道", 9102).await.1),
         ],
         owner,
         enterprise,
@@ -267,6 +276,16 @@ impl World {
         path = path.replace("{code}", &self.verify_code);
         if template.ends_with("/enrolments") {
             path.push_str(&format!("?sitting_id={}", self.sitting));
+        }
+        // The records are the owner's and their enterprise's.
+        if template.ends_with("/person-record") {
+            path.push_str(&format!("?user_id={}", self.owner));
+        }
+        if template.ends_with("/enterprise-record") {
+            path.push_str(&format!("?enterprise_id={}", self.enterprise));
+        }
+        if template.ends_with("/compliance") {
+            path.push_str(&format!("?course_id={}", self.course));
         }
         path
     }
@@ -407,11 +426,11 @@ async fn every_operation_and_page_answers_each_kind_of_caller_as_the_matrix_says
 
     // Refusals first, the callers who may act last, so that what they change (a submit, a
     // cancellation) cannot turn another caller's refusal into something else.
-    let order = [0, 2, 3, 4, 1, 5];
+    let order = [0, 2, 3, 4, 6, 1, 5];
     let mut wrong = Vec::new();
     let mut seen = Vec::new();
     for (operation, expected) in MATRIX.iter().chain(PAGES) {
-        let mut row = [Ok; 6];
+        let mut row = [Ok; 7];
         for caller in order {
             let (got, said) = outcome(&app, &world, operation, caller).await;
             row[caller] = got;
@@ -425,7 +444,7 @@ async fn every_operation_and_page_answers_each_kind_of_caller_as_the_matrix_says
         seen.push(format!("    (\"{operation}\", {row:?}),"));
     }
     for op in &missing {
-        let mut row = [Ok; 6];
+        let mut row = [Ok; 7];
         for caller in order {
             row[caller] = outcome(&app, &world, op, caller).await.0;
         }

@@ -377,6 +377,7 @@ impl TestApp {
             id_document: Some(IdDocument::parse(IdType::ResidentId, &resident_id(n)).unwrap()),
             password_hash: None,
             enterprise_id: None,
+            street_id: None,
             job_role: None,
             roles: vec![Role::Candidate],
         };

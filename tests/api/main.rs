@@ -15,4 +15,5 @@ mod helpers;
 mod mailsink;
 mod org;
 mod pages;
+mod reports;
 mod sittings;

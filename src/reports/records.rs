@@ -1,0 +1,293 @@
+//! Records of people and enterprises: enterprise compliance (持证合规), 一人一档 and 一企一档.
+//! ID numbers are shown masked in every one of them.
+
+use super::{Column, Table, Value, area_filter, col};
+use crate::{
+    AppState,
+    access::{Area, area_covers},
+    courses::Course,
+    db::Db,
+    error::{AppError, AppResult},
+    org, with_pool,
+};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+
+fn china_date(t: DateTime<Utc>) -> NaiveDate {
+    t.with_timezone(&FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
+        .date_naive()
+}
+
+fn certificate_status(revoked: bool, expires_on: NaiveDate, today: NaiveDate) -> &'static str {
+    if revoked {
+        "已撤销"
+    } else if expires_on < today {
+        "已过期"
+    } else {
+        "有效"
+    }
+}
+
+const COMPLIANCE: &[Column] = &[
+    col("enterprise", "企业"),
+    col("industry", "行业"),
+    col("name", "姓名"),
+    col("id_number", "证件号码"),
+    col("job_role", "岗位"),
+    col("status", "状态"),
+    col("certificate", "证书编号"),
+    col("expires_on", "有效期至"),
+];
+
+/// Enterprise staff whose certificate of `course` is missing, expired, or expires within
+/// `days` of today.
+pub(super) async fn compliance(
+    db: &Db,
+    course: &Course,
+    days: i64,
+    area: Area,
+    today: NaiveDate,
+) -> AppResult<Table> {
+    let horizon = today
+        .checked_add_days(chrono::Days::new(days as u64))
+        .unwrap_or(today);
+    let (street, enterprise) = area_filter(area);
+    let sql = format!(
+        "SELECT e.name, e.industry, u.name, u.id_number_masked, u.job_role, c.number, c.expires_on \
+         FROM users u JOIN enterprises e ON e.id = u.enterprise_id \
+         LEFT JOIN certificates c ON c.id = (SELECT c2.id FROM certificates c2 WHERE c2.user_id = u.id \
+           AND c2.course_id = $1 AND c2.revoked_at IS NULL ORDER BY c2.expires_on DESC, c2.id DESC LIMIT 1) \
+         WHERE (c.id IS NULL OR c.expires_on <= $2) \
+         AND ($3 IS NULL OR {street} = $3) AND ($4 IS NULL OR u.enterprise_id = $4) \
+         ORDER BY e.name, u.name, u.id",
+        street = org::PERSON_STREET,
+    );
+    type Row = (
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<NaiveDate>,
+    );
+    let rows: Vec<Row> = with_pool!(db, pool => {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(course.id).bind(horizon).bind(street)
+            .bind(enterprise).fetch_all(pool).await?
+    });
+    Ok(Table {
+        name: "compliance",
+        title: format!("企业持证情况：{}（{days}天内到期）", course.title),
+        columns: COMPLIANCE,
+        rows: rows
+            .into_iter()
+            .map(|(ent, industry, name, id, job, number, expires)| {
+                let status = match expires {
+                    None => "缺证".to_string(),
+                    Some(d) if d < today => "已过期".to_string(),
+                    Some(d) => format!("{}天内到期", (d - today).num_days()),
+                };
+                vec![
+                    Value::Text(ent),
+                    Value::Text(industry),
+                    Value::Text(name),
+                    Value::Text(id.unwrap_or_default()),
+                    Value::Text(job.unwrap_or_default()),
+                    Value::Text(status),
+                    Value::Text(number.unwrap_or_default()),
+                    Value::Date(expires),
+                ]
+            })
+            .collect(),
+    })
+}
+
+const PERSON: &[Column] = &[
+    col("kind", "记录类别"),
+    col("date", "日期"),
+    col("course", "课程"),
+    col("status", "状态"),
+    col("score", "得分"),
+    col("passed", "是否通过"),
+    col("certificate", "证书编号"),
+    col("expires_on", "有效期至"),
+];
+
+/// 一人一档: every booking with its attempt, then every certificate, of one person in `area`.
+pub(super) async fn person(
+    state: &AppState,
+    user_id: i64,
+    area: Area,
+    today: NaiveDate,
+) -> AppResult<Table> {
+    let hidden = || AppError::not_found("user_not_found", "no such user");
+    let user = crate::accounts::store::user(&state.db, user_id)
+        .await?
+        .ok_or_else(hidden)?;
+    let enterprise = match user.enterprise_id {
+        Some(id) => org::store::enterprise(&state.db, id).await?,
+        None => None,
+    };
+    let street = user
+        .street_id
+        .or(enterprise.as_ref().and_then(|e| e.street_id));
+    if !area_covers(area, street, user.enterprise_id) {
+        return Err(hidden());
+    }
+    type Booking = (
+        DateTime<Utc>,
+        String,
+        String,
+        Option<String>,
+        Option<f64>,
+        Option<f64>,
+        Option<bool>,
+    );
+    let bookings: Vec<Booking> = with_pool!(&state.db, pool => {
+        sqlx::query_as(
+            "SELECT s.starts_at, co.title, r.status, a.status, a.score, a.max_score, a.passed \
+             FROM registrations r JOIN sittings s ON s.id = r.sitting_id JOIN courses co ON co.id = s.course_id \
+             LEFT JOIN attempts a ON a.registration_id = r.id WHERE r.user_id = $1 ORDER BY s.starts_at, r.id",
+        )
+        .bind(user_id).fetch_all(pool).await?
+    });
+    type Held = (NaiveDate, String, String, NaiveDate, Option<DateTime<Utc>>);
+    let certificates: Vec<Held> = with_pool!(&state.db, pool => {
+        sqlx::query_as(
+            "SELECT c.issued_on, co.title, c.number, c.expires_on, c.revoked_at FROM certificates c \
+             JOIN courses co ON co.id = c.course_id WHERE c.user_id = $1 ORDER BY c.issued_on, c.id",
+        )
+        .bind(user_id).fetch_all(pool).await?
+    });
+    let mut rows: Vec<Vec<Value>> = bookings
+        .into_iter()
+        .map(|(starts, course, booking, attempt, score, _max, passed)| {
+            let status = match (booking.as_str(), attempt.as_deref()) {
+                ("cancelled", _) => "已取消报名",
+                (_, Some("graded")) => "已完成考试",
+                (_, Some("terminated")) => "考试被终止",
+                (_, Some(_)) => "考试中",
+                (_, None) if china_date(starts) > today => "已报名",
+                (_, None) => "未参加",
+            };
+            vec![
+                Value::text("考试"),
+                Value::Date(Some(china_date(starts))),
+                Value::Text(course),
+                Value::text(status),
+                Value::Num(score),
+                Value::text(match passed {
+                    Some(true) => "通过",
+                    Some(false) => "未通过",
+                    None => "",
+                }),
+                Value::text(""),
+                Value::Date(None),
+            ]
+        })
+        .collect();
+    rows.extend(
+        certificates
+            .into_iter()
+            .map(|(issued, course, number, expires, revoked)| {
+                vec![
+                    Value::text("证书"),
+                    Value::Date(Some(issued)),
+                    Value::Text(course),
+                    Value::text(certificate_status(revoked.is_some(), expires, today)),
+                    Value::Num(None),
+                    Value::text(""),
+                    Value::Text(number),
+                    Value::Date(Some(expires)),
+                ]
+            }),
+    );
+    Ok(Table {
+        name: "person-record",
+        title: format!(
+            "一人一档：{}（{}）",
+            user.name,
+            user.id_number_masked.unwrap_or_default()
+        ),
+        columns: PERSON,
+        rows,
+    })
+}
+
+const ENTERPRISE: &[Column] = &[
+    col("name", "姓名"),
+    col("id_number", "证件号码"),
+    col("job_role", "岗位"),
+    col("bookings", "报名次数"),
+    col("attempts", "参考次数"),
+    col("passed", "通过次数"),
+    col("certificate", "最近证书编号"),
+    col("expires_on", "有效期至"),
+    col("certificate_status", "证书状态"),
+];
+
+/// 一企一档: each staff member of one enterprise in `area`, with their training and latest
+/// certificate.
+pub(super) async fn enterprise(
+    state: &AppState,
+    enterprise_id: i64,
+    area: Area,
+    today: NaiveDate,
+) -> AppResult<Table> {
+    let hidden = || AppError::not_found("enterprise_not_found", "no such enterprise");
+    let ent = org::store::enterprise(&state.db, enterprise_id)
+        .await?
+        .ok_or_else(hidden)?;
+    if !area_covers(area, ent.street_id, Some(ent.id)) {
+        return Err(hidden());
+    }
+    type Row = (
+        String,
+        Option<String>,
+        Option<String>,
+        i64,
+        i64,
+        i64,
+        Option<String>,
+        Option<NaiveDate>,
+        Option<DateTime<Utc>>,
+    );
+    let rows: Vec<Row> = with_pool!(&state.db, pool => {
+        sqlx::query_as(
+            "SELECT u.name, u.id_number_masked, u.job_role, \
+             (SELECT COUNT(*) FROM registrations r WHERE r.user_id = u.id AND r.status = 'booked'), \
+             (SELECT COUNT(*) FROM attempts a WHERE a.user_id = u.id), \
+             (SELECT COUNT(*) FROM attempts a WHERE a.user_id = u.id AND a.passed), \
+             c.number, c.expires_on, c.revoked_at \
+             FROM users u LEFT JOIN certificates c ON c.id = (SELECT c2.id FROM certificates c2 \
+               WHERE c2.user_id = u.id ORDER BY c2.issued_on DESC, c2.id DESC LIMIT 1) \
+             WHERE u.enterprise_id = $1 ORDER BY u.name, u.id",
+        )
+        .bind(enterprise_id).fetch_all(pool).await?
+    });
+    Ok(Table {
+        name: "enterprise-record",
+        title: format!("一企一档：{}（{}）", ent.name, ent.credit_code),
+        columns: ENTERPRISE,
+        rows: rows
+            .into_iter()
+            .map(
+                |(name, id, job, bookings, attempts, passed, number, expires, revoked)| {
+                    vec![
+                        Value::Text(name),
+                        Value::Text(id.unwrap_or_default()),
+                        Value::Text(job.unwrap_or_default()),
+                        Value::Int(bookings),
+                        Value::Int(attempts),
+                        Value::Int(passed),
+                        Value::Text(number.unwrap_or_default()),
+                        Value::Date(expires),
+                        Value::text(match expires {
+                            Some(d) => certificate_status(revoked.is_some(), d, today),
+                            None => "无证书",
+                        }),
+                    ]
+                },
+            )
+            .collect(),
+    })
+}
