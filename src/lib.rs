@@ -26,6 +26,7 @@ pub mod password;
 pub mod pdf;
 pub mod pii;
 pub mod question_bank;
+pub mod question_stats;
 pub mod ratelimit;
 pub mod registrations;
 pub mod reminders;

@@ -575,6 +575,7 @@ mod tests {
             points: 1.5,
             scoring: Scoring::AllOrNothing,
             tags: vec!["火灾".into()],
+            source_keys: vec![],
         }
     }
 

@@ -413,6 +413,27 @@ impl ReportsApi {
             .await
     }
 
+    /// 试题分析 (bureau_admin): each question version that was on a finished paper, with its
+    /// uses, facility (share right), discrimination index (upper against lower 27 %) and how
+    /// often each option was chosen (by its key in the question); flagged questions first.
+    /// Retire one with `PUT /api/v1/questions/{id}` and `"status": "retired"`.
+    #[oai(path = "/reports/question-stats", method = "get")]
+    async fn question_stats(
+        &self,
+        auth: BearerAuth,
+        format: Query<Option<ReportFormat>>,
+        #[oai(name = "Accept")] accept: Header<Option<String>>,
+    ) -> ApiResult<OneStatus<ReportResponse>> {
+        self.serve(
+            &auth.0,
+            Report::QuestionStats,
+            Params::default(),
+            format.0,
+            accept.0,
+        )
+        .await
+    }
+
     /// 一企一档: each staff member of an enterprise with bookings, attempts, passes and their
     /// latest certificate. An enterprise admin may leave out `enterprise_id`.
     #[oai(path = "/reports/enterprise-record", method = "get")]

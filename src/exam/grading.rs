@@ -151,6 +151,7 @@ mod tests {
             points: 2.0,
             scoring,
             tags: vec!["消防".into()],
+            source_keys: vec![],
         }
     }
 

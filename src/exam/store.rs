@@ -252,6 +252,7 @@ pub async fn finish(
     id: i64,
     status: AttemptStatus,
     grade: &Grade,
+    tallies: &crate::question_stats::Tallies,
     finished_at: DateTime<Utc>,
     reason: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
@@ -280,6 +281,34 @@ pub async fn finish(
                     .push_bind(q.awarded);
             });
             insert.build().execute(&mut *tx).await?;
+        }
+        // The question statistics, in the same commit (rows in version order, so concurrent
+        // graders lock them in one order and cannot deadlock).
+        if !tallies.uses.is_empty() {
+            let mut upsert = sqlx::QueryBuilder::new(
+                "INSERT INTO question_stats (question_version_id, band, used, correct) ",
+            );
+            upsert.push_values(&tallies.uses, |mut row, (version, band, correct)| {
+                row.push_bind(*version).push_bind(*band).push_bind(1i64).push_bind(i64::from(*correct));
+            });
+            upsert.push(
+                " ON CONFLICT (question_version_id, band) DO UPDATE SET used = question_stats.used + excluded.used, \
+                 correct = question_stats.correct + excluded.correct",
+            );
+            upsert.build().execute(&mut *tx).await?;
+        }
+        if !tallies.chosen.is_empty() {
+            let mut upsert = sqlx::QueryBuilder::new(
+                "INSERT INTO question_option_counts (question_version_id, option_key, chosen) ",
+            );
+            upsert.push_values(&tallies.chosen, |mut row, (version, key)| {
+                row.push_bind(*version).push_bind(key.as_str()).push_bind(1i64);
+            });
+            upsert.push(
+                " ON CONFLICT (question_version_id, option_key) DO UPDATE SET \
+                 chosen = question_option_counts.chosen + excluded.chosen",
+            );
+            upsert.build().execute(&mut *tx).await?;
         }
         // The local live store's journal of this attempt is done with, in the same commit.
         sqlx::query("DELETE FROM live_answers WHERE attempt_id = $1").bind(id).execute(&mut *tx).await?;

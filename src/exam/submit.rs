@@ -78,7 +78,32 @@ async fn grade_attempt(
     } else {
         AttemptStatus::Graded
     };
-    let won = store::finish(&state.db, id, status, &result, finished_at, terminate).await?;
+    let tallies = crate::question_stats::tallies(
+        result.score,
+        result.max_score,
+        result.questions.iter().map(|r| {
+            let q = paper.questions.iter().find(|q| q.position == r.position);
+            crate::question_stats::Answered {
+                version_id: r.version_id,
+                correct: r.correct,
+                chosen: r
+                    .choice
+                    .iter()
+                    .map(|k| q.map_or(k.as_str(), |q| q.source_key(k)))
+                    .collect(),
+            }
+        }),
+    );
+    let won = store::finish(
+        &state.db,
+        id,
+        status,
+        &result,
+        &tallies,
+        finished_at,
+        terminate,
+    )
+    .await?;
     if won {
         tracing::info!(
             attempt_id = id,

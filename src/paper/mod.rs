@@ -35,6 +35,21 @@ pub struct PaperQuestion {
     pub points: f64,
     pub scoring: Scoring,
     pub tags: Vec<String>,
+    /// For each option in this paper's order, its key in the question itself, so question
+    /// statistics count the same option across papers. Empty in papers drawn before it.
+    #[serde(default)]
+    pub source_keys: Vec<String>,
+}
+
+impl PaperQuestion {
+    /// A key in this paper's labels as the question's own key (itself when unknown).
+    pub fn source_key<'a>(&'a self, key: &'a str) -> &'a str {
+        self.options
+            .iter()
+            .position(|o| o.key == key)
+            .and_then(|i| self.source_keys.get(i))
+            .map_or(key, String::as_str)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -204,7 +219,7 @@ pub fn draw(blueprint: &Blueprint, pool: &[Candidate<'_>], seed: u64) -> Result<
         }
         for c in chosen {
             used.insert(c.question_id);
-            let (options, answer) = shuffle_options(&mut rng, c.content);
+            let (options, answer, source_keys) = shuffle_options(&mut rng, c.content);
             questions.push(PaperQuestion {
                 position: questions.len() as u32 + 1,
                 section: index,
@@ -217,6 +232,7 @@ pub fn draw(blueprint: &Blueprint, pool: &[Candidate<'_>], seed: u64) -> Result<
                 points: section.points,
                 scoring: section.scoring,
                 tags: c.content.tags.clone(),
+                source_keys,
             });
         }
     }
@@ -224,9 +240,19 @@ pub fn draw(blueprint: &Blueprint, pool: &[Candidate<'_>], seed: u64) -> Result<
 }
 
 /// Shuffles a choice question's options and relabels them A, B, ...; the key follows.
-fn shuffle_options(rng: &mut Rng, content: &QuestionContent) -> (Vec<ChoiceOption>, Vec<String>) {
+/// Returns the options, the key, and each option's own key in the question.
+fn shuffle_options(
+    rng: &mut Rng,
+    content: &QuestionContent,
+) -> (Vec<ChoiceOption>, Vec<String>, Vec<String>) {
+    let source_keys = |options: &[&ChoiceOption]| options.iter().map(|o| o.key.clone()).collect();
     if content.kind == QuestionKind::TrueFalse {
-        return (content.options.clone(), content.answer.clone());
+        let all: Vec<&ChoiceOption> = content.options.iter().collect();
+        return (
+            content.options.clone(),
+            content.answer.clone(),
+            source_keys(&all),
+        );
     }
     let mut order: Vec<&ChoiceOption> = content.options.iter().collect();
     let n = order.len();
@@ -247,7 +273,7 @@ fn shuffle_options(rng: &mut Rng, content: &QuestionContent) -> (Vec<ChoiceOptio
         .map(|(_, label)| label.to_string())
         .collect();
     answer.sort();
-    (options, answer)
+    (options, answer, source_keys(&order))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 mod activity;
 mod density;
 pub mod export;
+mod questions;
 mod records;
 
 pub use density::{StreetDensity, street_density};
@@ -90,15 +91,18 @@ pub enum Report {
     PersonRecord,
     /// 一企一档: one enterprise's staff with their training and certificates.
     EnterpriseRecord,
+    /// 试题分析: uses, facility, discrimination and option counts per question version.
+    QuestionStats,
 }
 
 impl Report {
-    pub const ALL: [Report; 5] = [
+    pub const ALL: [Report; 6] = [
         Report::Activity,
         Report::StreetDensity,
         Report::Compliance,
         Report::PersonRecord,
         Report::EnterpriseRecord,
+        Report::QuestionStats,
     ];
 
     pub fn name(self) -> &'static str {
@@ -108,6 +112,7 @@ impl Report {
             Report::Compliance => "compliance",
             Report::PersonRecord => "person-record",
             Report::EnterpriseRecord => "enterprise-record",
+            Report::QuestionStats => "question-stats",
         }
     }
 
@@ -218,5 +223,9 @@ pub async fn run(
             };
             records::enterprise(state, enterprise_id, area, today).await
         }
+        Report::QuestionStats => match area {
+            Area::District => questions::report(&state.db).await,
+            _ => Err(AppError::forbidden("question statistics are the bureau's")),
+        },
     }
 }

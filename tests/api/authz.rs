@@ -83,6 +83,7 @@ const MATRIX: &[(&str, [Outcome; 7])] = &[
     ("GET /api/v1/reports/compliance",                         [Unauth, Forbidden, Forbidden, Ok, Forbidden, Ok, Ok]),
     ("GET /api/v1/reports/enterprise-record",                  [Unauth, Forbidden, Forbidden, Hidden, Forbidden, Ok, Hidden]),
     ("GET /api/v1/reports/person-record",                      [Unauth, Forbidden, Forbidden, Hidden, Forbidden, Ok, Hidden]),
+    ("GET /api/v1/reports/question-stats",                     [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
     ("GET /api/v1/reports/street-density",                     [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Ok]),
     ("GET /api/v1/sittings",                                   [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
     ("POST /api/v1/sittings",                                  [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),

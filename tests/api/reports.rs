@@ -641,3 +641,84 @@ async fn exports_read_back_as_csv_and_xlsx_with_the_same_totals() {
     assert_eq!(record.status, StatusCode::OK);
     assert!(record.text.contains("记录类别"), "{}", record.text);
 }
+
+#[tokio::test]
+async fn question_statistics_come_from_grading_and_a_retired_question_leaves_new_papers() {
+    let app = crate::helpers::spawn_app().await;
+    let d = district(&app).await;
+    let stats = app
+        .get("/api/v1/reports/question-stats", Some(&d.bureau))
+        .await;
+    assert_eq!(stats.status, StatusCode::OK, "{}", stats.text);
+    let by_ref = |r: &str| {
+        stats.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["ref"] == r)
+            .unwrap_or_else(|| panic!("{r} in {}", stats.text))
+            .clone()
+    };
+    // Five finished papers hold the bank's three questions: four full marks, one blank.
+    let cpr = by_ref("T-CPR-001");
+    assert_eq!(cpr["used"], 5);
+    assert!(close(&cpr["facility"], 0.8), "{cpr}");
+    assert!(cpr["discrimination"].is_null(), "too few uses for an index");
+    // Options are counted by the question's own keys, whatever each paper's shuffle.
+    assert_eq!(cpr["options"], "C:4", "{cpr}");
+    assert_eq!(by_ref("T-FIRE-001")["options"], "A:4 B:4 C:4");
+    assert_eq!(by_ref("T-FIRE-002")["options"], "F:4");
+
+    assert_eq!(
+        app.get("/api/v1/reports/question-stats", Some(&d.east_officer))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+
+    // The bureau retires the question; papers drawn after it leave it out, and with a bank of
+    // one single-choice question the course can no longer be filled.
+    let bank = app
+        .get("/api/v1/question-banks", Some(&d.bureau))
+        .await
+        .body["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let questions = app
+        .get(
+            &format!("/api/v1/question-banks/{bank}/questions"),
+            Some(&d.bureau),
+        )
+        .await;
+    let mut question = questions.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["ref"] == "T-CPR-001")
+        .unwrap()
+        .clone();
+    assert_eq!(question["id"], cpr["question_id"]);
+    question["status"] = json!("retired");
+    let retired = app
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/questions/{}", question["id"]),
+            Some(&d.bureau),
+            Some(question),
+        )
+        .await;
+    assert_eq!(retired.status, StatusCode::OK, "{}", retired.text);
+    let preview = app
+        .post(
+            &format!("/api/v1/courses/{}/paper-preview", d.first_responder),
+            Some(&d.bureau),
+            json!({"seed": 7}),
+        )
+        .await;
+    assert_eq!(preview.status, StatusCode::CONFLICT, "{}", preview.text);
+    assert_eq!(preview.body["code"], "blueprint_unsatisfiable");
+    let after = app
+        .get("/api/v1/reports/question-stats", Some(&d.bureau))
+        .await;
+    assert!(after.text.contains("已停用"), "{}", after.text);
+}
