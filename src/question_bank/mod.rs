@@ -243,6 +243,18 @@ pub async fn edit_question(
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("question {id} vanished")))
 }
 
+/// Retires a question: papers drawn from now on leave it out; attempts that used it keep
+/// their version.
+pub async fn retire(state: &AppState, id: i64) -> AppResult<()> {
+    let current = store::question(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("question_not_found", "no such question"))?;
+    if current.status != QuestionStatus::Retired {
+        store::set_status(&state.db, id, QuestionStatus::Retired, Utc::now()).await?;
+    }
+    Ok(())
+}
+
 /// Every question of a bank, for export.
 pub async fn all_questions(state: &AppState, bank_id: i64) -> AppResult<Vec<Question>> {
     let mut out = Vec::new();

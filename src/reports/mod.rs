@@ -8,7 +8,7 @@ pub mod export;
 mod questions;
 mod records;
 
-pub use density::{StreetDensity, street_density};
+pub use density::{BENCHMARK, StreetDensity, street_density};
 
 use crate::{
     AppState,
@@ -76,6 +76,28 @@ pub struct Table {
     pub title: String,
     pub columns: &'static [Column],
     pub rows: Vec<Vec<Value>>,
+}
+
+impl Table {
+    /// The cell of `row` under the column `key`.
+    pub fn cell<'a>(&self, row: &'a [Value], key: &str) -> Option<&'a Value> {
+        let i = self.columns.iter().position(|c| c.key == key)?;
+        row.get(i)
+    }
+
+    /// The cell as a number (an integer or a rate).
+    pub fn number(&self, row: &[Value], key: &str) -> Option<f64> {
+        match self.cell(row, key)? {
+            Value::Int(n) => Some(*n as f64),
+            Value::Num(x) => *x,
+            _ => None,
+        }
+    }
+
+    /// The cell as text.
+    pub fn text(&self, row: &[Value], key: &str) -> String {
+        self.cell(row, key).map(Value::to_text).unwrap_or_default()
+    }
 }
 
 /// The reports there are, by the name in `/api/v1/reports/{name}`.

@@ -3,7 +3,7 @@
 use super::{Layout, local, messages, render, session};
 use crate::{
     AppState, accounts, admission,
-    courses::{self, Course, CourseCategory},
+    courses::{self, Course},
     registrations,
     sittings::{self, Sitting, SittingStatus, VenueKind},
 };
@@ -37,12 +37,7 @@ struct SittingRow {
 }
 
 fn category_label(course: &Course) -> &'static str {
-    match course.category {
-        CourseCategory::FirstResponder => "应急第一响应人",
-        CourseCategory::SafetyManager => "安全生产管理人员",
-        CourseCategory::SpecialOperation => "特种作业",
-        CourseCategory::Other => "其他",
-    }
+    super::messages::category(course.category)
 }
 
 /// The courses by id, read once per page.

@@ -80,3 +80,14 @@ pub fn for_field(field: &str) -> &'static str {
         _ => "填写的内容有误，请检查。",
     }
 }
+
+/// A course category as people name it.
+pub fn category(category: crate::courses::CourseCategory) -> &'static str {
+    use crate::courses::CourseCategory;
+    match category {
+        CourseCategory::FirstResponder => "应急第一响应人",
+        CourseCategory::SafetyManager => "安全生产管理人员",
+        CourseCategory::SpecialOperation => "特种作业",
+        CourseCategory::Other => "其他",
+    }
+}

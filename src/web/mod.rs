@@ -6,6 +6,8 @@
 mod account;
 mod assets;
 mod catalogue;
+mod charts;
+mod dashboard;
 mod exam;
 pub mod messages;
 mod mine;
@@ -40,6 +42,11 @@ pub fn routes(route: Route) -> Route {
         .at("/sittings/:id/exam", get(exam::exam_page))
         .at("/attempts/:id/result", get(exam::result_page))
         .at("/me", get(mine::me))
+        .at("/dashboard", get(dashboard::dashboard))
+        .at(
+            "/dashboard/questions/:id/retire",
+            post(dashboard::retire_question),
+        )
         .at("/me/registrations/:id/cancel", post(mine::cancel))
         .at("/assets/:name", get(assets::asset))
 }
@@ -67,6 +74,16 @@ impl Layout {
 
     pub fn user_name(&self) -> Option<&str> {
         self.user.as_ref().map(|u| u.name.as_str())
+    }
+
+    /// Whether the header links the statistics dashboard (the bureau and street officers).
+    pub fn sees_dashboard(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| {
+            matches!(
+                crate::access::report_area(u),
+                Some(crate::access::Area::District | crate::access::Area::Street(_))
+            )
+        })
     }
 
     /// The consoles this person may open, for the header.

@@ -121,6 +121,8 @@ const PAGES: &[(&str, [Outcome; 7])] = &[
     // The other candidate booked a seat in the row above (the officer, no candidate, did not).
     ("GET /sittings/{id}/exam",                [Unauth, Ok, Ok, Forbidden, Forbidden, Forbidden, Forbidden]),
     ("GET /attempts/{id}/result",              [Unauth, Ok, Hidden, Hidden, Hidden, Ok, Hidden]),
+    ("GET /dashboard",                         [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Ok]),
+    ("POST /dashboard/questions/{id}/retire",  [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
     ("GET /me",                                [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
     ("POST /me/registrations/{id}/cancel",     [Unauth, Ok, Hidden, Hidden, Hidden, Ok, Hidden]),
     ("GET /set-password",                      [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),

@@ -722,3 +722,87 @@ async fn question_statistics_come_from_grading_and_a_retired_question_leaves_new
         .await;
     assert!(after.text.contains("已停用"), "{}", after.text);
 }
+
+#[tokio::test]
+async fn the_dashboard_shows_each_area_its_own_figures_and_lets_the_bureau_retire_a_question() {
+    use crate::pages::Browser;
+    let app = crate::helpers::spawn_app().await;
+    let d = district(&app).await;
+    let year = china_today().format("%Y").to_string();
+    app.post(
+        "/api/v1/targets",
+        Some(&d.bureau),
+        json!({"year": year.parse::<i32>().unwrap(), "course_id": d.first_responder, "target": 10}),
+    )
+    .await;
+    app.post(
+        "/api/v1/targets",
+        Some(&d.bureau),
+        json!({"year": year.parse::<i32>().unwrap(), "street_id": d.west, "target": 6}),
+    )
+    .await;
+
+    let mut bureau = Browser::new(&app);
+    assert_eq!(
+        bureau.get("/dashboard").await.location,
+        "/login?next=%2Fdashboard"
+    );
+    bureau.log_in("13900000001", PASSWORD).await;
+    let page = bureau.get("/dashboard").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    assert_eq!(page.count("data-target"), 2);
+    assert!(
+        page.html.contains(r#"data-achieved="2""#),
+        "p1 and p2 hold first certificates"
+    );
+    assert!(page.html.contains("东街") && page.html.contains("西街"));
+    assert!(page.html.contains("<svg"), "charts are drawn on the server");
+    assert!(page.html.contains(r#"data-section="questions""#));
+    assert!(page.html.contains("统计看板"), "the header links it");
+
+    // Retiring from the table: the question leaves the bank's active ones.
+    let cpr_id = app
+        .get("/api/v1/reports/question-stats", Some(&d.bureau))
+        .await
+        .body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["ref"] == "T-CPR-001")
+        .unwrap()["question_id"]
+        .as_i64()
+        .unwrap();
+    let retired = bureau
+        .post(&format!("/dashboard/questions/{cpr_id}/retire"), &[])
+        .await;
+    assert_eq!(retired.status, StatusCode::SEE_OTHER);
+    let page = bureau.get("/dashboard?retired=1").await;
+    assert!(page.html.contains("已停用该试题"));
+    let status: String = safecert::with_pool!(&app.state.db, pool => {
+        sqlx::query_scalar("SELECT status FROM questions WHERE id = $1").bind(cpr_id).fetch_one(pool).await.unwrap()
+    });
+    assert_eq!(status, "retired");
+
+    // The 东街 officer sees 东街 only, and no question table.
+    let mut officer = Browser::new(&app);
+    officer.log_in(&phone(8101), PASSWORD).await;
+    let page = officer.get("/dashboard").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    assert_eq!(
+        page.count("data-target"),
+        0,
+        "both targets are other areas'"
+    );
+    assert!(page.html.contains("东街") && !page.html.contains("西街"));
+    assert!(!page.html.contains(r#"data-section="questions""#));
+    let refused = officer
+        .post(&format!("/dashboard/questions/{cpr_id}/retire"), &[])
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    // An enterprise admin and a citizen have no dashboard.
+    let mut admin = Browser::new(&app);
+    admin.log_in(&phone(8100), PASSWORD).await;
+    assert_eq!(admin.get("/dashboard").await.status, StatusCode::FORBIDDEN);
+    let _ = d.enterprise_admin;
+}
