@@ -51,6 +51,18 @@ pub enum Command {
         #[arg(long, default_value = "loadtest-seed.json")]
         out: std::path::PathBuf,
     },
+    /// Seed a district-sized data set for the reports' benchmark: 11 streets, and at
+    /// `--scale 1` 30,000 enterprises, 200,000 people, five years of sittings and 300,000
+    /// graded attempts with their answers and certificates. For test machines only: refused
+    /// where the configuration looks like production unless `--test-machine` says otherwise.
+    SeedDistrict {
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+        /// This machine is a test machine: seed even though the configuration looks like
+        /// production (PostgreSQL, SMTP, an https public address).
+        #[arg(long)]
+        test_machine: bool,
+    },
     /// Import question files into a bank (created if missing). All files are read and
     /// checked first: if any has a problem, nothing is written.
     Import {
@@ -147,6 +159,46 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 started.elapsed().as_secs_f64(),
                 seeded.deadline,
                 out.display()
+            );
+        }
+        Command::SeedDistrict {
+            scale,
+            test_machine,
+        } => {
+            if let Some(why) = crate::loadtest::looks_like_production(&config)
+                && !test_machine
+            {
+                anyhow::bail!(
+                    "seed-district writes 200,000 made-up people, and {why}: this looks like production; add --test-machine if it is not"
+                );
+            }
+            if !(scale > 0.0 && scale <= 10.0) {
+                anyhow::bail!("--scale: from above 0 to 10");
+            }
+            config.demo_data = false;
+            let state = startup::build_state(config).await?;
+            if state.config.shipped_banks {
+                crate::shipped::load_if_empty(&state)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("loading the shipped question banks: {e}"))?;
+            }
+            let started = std::time::Instant::now();
+            let seeded =
+                crate::seed_district::seed(&state, crate::seed_district::Scale::district(scale))
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            state.db.close().await;
+            println!(
+                "seeded {} streets, {} enterprises, {} people, {} sittings, {} registrations, {} attempts with {} answers, {} certificates in {:.1} s",
+                seeded.streets,
+                seeded.enterprises,
+                seeded.people,
+                seeded.sittings,
+                seeded.registrations,
+                seeded.attempts,
+                seeded.answers,
+                seeded.certificates,
+                started.elapsed().as_secs_f64()
             );
         }
         Command::Import {

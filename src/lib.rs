@@ -31,6 +31,7 @@ pub mod ratelimit;
 pub mod registrations;
 pub mod reminders;
 pub mod reports;
+pub mod seed_district;
 pub mod shipped;
 pub mod sittings;
 pub mod startup;

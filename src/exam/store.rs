@@ -260,7 +260,9 @@ pub async fn finish(
     with_writer!(db, pool => {
         let mut tx = pool.begin().await?;
         let won = sqlx::query(
-            "UPDATE attempts SET status = $2, finished_at = $3, score = $4, passed = $5, sections = $6, terminated_reason = $7 \
+            "UPDATE attempts SET status = $2, finished_at = $3, score = $4, passed = $5, sections = $6, terminated_reason = $7, \
+             first_try = NOT EXISTS (SELECT 1 FROM attempts p WHERE p.user_id = attempts.user_id \
+               AND p.course_id = attempts.course_id AND p.started_at < attempts.started_at) \
              WHERE id = $1 AND status = 'in_progress'",
         )
         .bind(id).bind(status.as_str()).bind(finished_at).bind(grade.score)

@@ -101,8 +101,8 @@ pub(super) async fn report(
     let mut groups: BTreeMap<String, Figures> = BTreeMap::new();
 
     // Registrations and their attempts, by the sitting's start.
-    let first_try = "NOT EXISTS (SELECT 1 FROM attempts p WHERE p.user_id = a.user_id \
-                     AND p.course_id = a.course_id AND p.started_at < a.started_at)";
+    // Set when the attempt was graded (`exam::store::finish`).
+    let first_try = "a.first_try";
     let finished = "a.status IN ('graded', 'terminated')";
     let sql = format!(
         "SELECT {grp} AS grp, COUNT(*), \

@@ -25,8 +25,14 @@ pub fn xlsx(table: &Table) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     use rust_xlsxwriter::{Format, Workbook};
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
-    // Sheet names are at most 31 characters.
-    sheet.set_name(table.title.chars().take(31).collect::<String>())?;
+    // Sheet names are at most 31 characters, without []:*?/\ (a masked ID number has *).
+    let name: String = table
+        .title
+        .chars()
+        .map(|c| if "[]:*?/\\".contains(c) { '·' } else { c })
+        .take(31)
+        .collect();
+    sheet.set_name(name.trim_matches('\''))?;
     let bold = Format::new().set_bold();
     let date = Format::new().set_num_format("yyyy-mm-dd");
     for (c, column) in table.columns.iter().enumerate() {

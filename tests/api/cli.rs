@@ -247,3 +247,87 @@ async fn loadtest_seed_refuses_a_production_configuration_unless_told_otherwise(
     let written: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     assert_eq!(written["candidates"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn seed_district_refuses_production_and_its_reports_add_up_to_what_it_wrote() {
+    let mut env = TestEnv::new().await;
+    env.vars.insert(
+        "PUBLIC_BASE_URL".into(),
+        "https://safecert.example.gov.cn".into(),
+    );
+    let refused = safecert(&env, &["seed-district", "--scale", "0.002"]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("--test-machine"),
+        "{}",
+        stderr(&refused)
+    );
+
+    env.vars.insert("SHIPPED_BANKS".into(), "true".into());
+    let seeded = safecert(
+        &env,
+        &["seed-district", "--test-machine", "--scale", "0.002"],
+    );
+    assert!(seeded.status.success(), "{}", stderr(&seeded));
+    // "seeded 11 streets, 60 enterprises, 400 people, … in 0.3 s"
+    let said = stdout(&seeded);
+    let count = |what: &str| -> i64 {
+        let words: Vec<&str> = said.split([' ', ',']).filter(|w| !w.is_empty()).collect();
+        let i = words
+            .iter()
+            .position(|w| *w == what)
+            .unwrap_or_else(|| panic!("{what} in {said}"));
+        words[i - 1].parse().unwrap()
+    };
+    assert_eq!(count("streets"), 11);
+    assert_eq!(count("people"), 400);
+    assert_eq!(count("attempts"), 600);
+
+    let state = safecert::startup::build_state(env.config()).await.unwrap();
+    let today = safecert::certificates::today();
+    use safecert::reports::{Params, Report, run};
+    let area = safecert::access::Area::District;
+    let activity = run(
+        &state,
+        Report::Activity,
+        &Params {
+            from: Some(today - chrono::Duration::days(6 * 366)),
+            to: Some(today),
+            ..Params::default()
+        },
+        area,
+    )
+    .await
+    .unwrap();
+    let total = activity.rows.last().unwrap();
+    assert_eq!(activity.text(total, "group"), "合计");
+    let figure = |key: &str| activity.number(total, key).unwrap() as i64;
+    assert_eq!(figure("registrations"), count("registrations"));
+    assert_eq!(figure("attempts"), count("attempts"));
+    assert_eq!(
+        figure("registrations") - figure("attempts"),
+        figure("no_shows"),
+        "every sitting is over, so each booking without an attempt is a no-show"
+    );
+    assert_eq!(
+        figure("certificates_issued") + figure("certificates_renewed"),
+        count("certificates")
+    );
+    let questions = run(&state, Report::QuestionStats, &Params::default(), area)
+        .await
+        .unwrap();
+    let used: f64 = questions
+        .rows
+        .iter()
+        .filter_map(|r| questions.number(r, "used"))
+        .sum();
+    assert_eq!(
+        used as i64,
+        count("answers"),
+        "the statistics hold every answer"
+    );
+    let density = run(&state, Report::StreetDensity, &Params::default(), area)
+        .await
+        .unwrap();
+    assert_eq!(density.rows.len(), 11);
+}

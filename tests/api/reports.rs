@@ -640,6 +640,27 @@ async fn exports_read_back_as_csv_and_xlsx_with_the_same_totals() {
         .await;
     assert_eq!(record.status, StatusCode::OK);
     assert!(record.text.contains("记录类别"), "{}", record.text);
+    // As xlsx too, though its title holds a masked ID number (a sheet name may hold no *).
+    let xlsx = app
+        .client
+        .get(format!(
+            "{}/api/v1/reports/person-record?user_id={}&format=xlsx",
+            app.base, d.p2
+        ))
+        .bearer_auth(&d.bureau)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xlsx.status(), StatusCode::OK);
+    let mut book =
+        calamine::Xlsx::new(std::io::Cursor::new(xlsx.bytes().await.unwrap().to_vec())).unwrap();
+    assert!(book.sheet_names()[0].starts_with("一人一档"));
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    assert_eq!(
+        sheet.rows().count(),
+        1 + 3,
+        "a header, two bookings and a certificate"
+    );
 }
 
 #[tokio::test]
