@@ -578,6 +578,8 @@ pub async fn seed(state: &AppState, scale: Scale) -> AppResult<Seeded> {
         .execute(pool).await.map_err(AppError::from)?;
     });
     resync_sequences(db).await?;
+    // What is over goes into the report books, as the server's own job would do.
+    crate::reports::books::close(db, now, crate::certificates::today()).await?;
     // Fresh statistics for the planner after a bulk load.
     with_pool!(db, pool => { sqlx::query("ANALYZE").execute(pool).await.map_err(AppError::from)?; });
     Ok(out)

@@ -95,6 +95,11 @@ impl Application {
         let sweeper = tokio::spawn(crate::exam::jobs::run(
             self.state.clone(),
             self.state.config.sweep_every,
+            stopped.clone(),
+        ));
+        let books = tokio::spawn(crate::reports::books::run(
+            self.state.clone(),
+            Duration::from_secs(300),
             stopped,
         ));
         tracing::info!(
@@ -109,6 +114,7 @@ impl Application {
         let _ = worker.await;
         let _ = sweeper.await;
         let _ = reminders.await;
+        let _ = books.await;
         self.state.db.close().await;
         tracing::info!("stopped");
         Ok(result?)

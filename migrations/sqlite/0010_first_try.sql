@@ -1,9 +1,53 @@
--- Whether an attempt was the person's first at its course, set when it is graded, so the
--- reports' first-try pass rate reads a column instead of looking for earlier attempts.
+-- What the reports read instead of every row: whether an attempt was a first try, and the
+-- books of sittings and days that are over (summed once, never changed after).
 -- Keep in step with ../postgres/0010_first_try.sql.
 
+-- Whether an attempt was the person's first at its course, set when it is graded, so the
+-- first-try pass rate reads a column instead of looking for earlier attempts.
 ALTER TABLE attempts ADD COLUMN first_try BOOLEAN;
 UPDATE attempts SET first_try = NOT EXISTS (
     SELECT 1 FROM attempts p WHERE p.user_id = attempts.user_id
     AND p.course_id = attempts.course_id AND p.started_at < attempts.started_at)
  WHERE status <> 'in_progress';
+
+-- A renewal or reissue names the certificate before it; the reports ask "was this one
+-- renewed or replaced" for every valid certificate.
+CREATE INDEX certificates_previous_idx ON certificates (previous_id);
+
+-- A sitting whose window is over and whose attempts are all graded cannot change any more:
+-- its bookings and attempts are summed once per street and enterprise (as they stood then).
+CREATE TABLE closed_sittings (
+    sitting_id  INTEGER PRIMARY KEY REFERENCES sittings (id),
+    closed_at   TEXT NOT NULL
+);
+CREATE TABLE sitting_facts (
+    sitting_id      INTEGER NOT NULL REFERENCES sittings (id),
+    street_id       INTEGER,
+    enterprise_id   INTEGER,
+    registrations   INTEGER NOT NULL,
+    attempts        INTEGER NOT NULL,
+    finished        INTEGER NOT NULL,
+    passed          INTEGER NOT NULL,
+    first_finished  INTEGER NOT NULL,
+    first_passed    INTEGER NOT NULL,
+    score_pct_sum   REAL NOT NULL
+);
+CREATE INDEX sitting_facts_sitting_idx ON sitting_facts (sitting_id);
+CREATE INDEX sitting_facts_enterprise_idx ON sitting_facts (enterprise_id);
+
+-- Certificates issued, renewed and revoked per day (China time), for the days up to
+-- `closed_through`: a day that is over gets no more.
+CREATE TABLE certificate_facts (
+    day            TEXT NOT NULL,
+    course_id      INTEGER NOT NULL REFERENCES courses (id),
+    street_id      INTEGER,
+    enterprise_id  INTEGER,
+    issued         INTEGER NOT NULL,
+    renewed        INTEGER NOT NULL,
+    revoked        INTEGER NOT NULL
+);
+CREATE INDEX certificate_facts_day_idx ON certificate_facts (day);
+CREATE TABLE report_books (
+    name            TEXT PRIMARY KEY,
+    closed_through  TEXT NOT NULL
+);

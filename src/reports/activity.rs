@@ -70,6 +70,13 @@ fn person_joins() -> String {
     )
 }
 
+/// The joins of a query over the books (`f`): the enterprise and street they were kept by.
+const BOOK_JOINS: &str =
+    "LEFT JOIN enterprises e ON e.id = f.enterprise_id LEFT JOIN streets st ON st.id = f.street_id";
+
+/// The area filter over the books, on `$3` (street) and `$4` (enterprise).
+const BOOK_AREA: &str = "($3 IS NULL OR f.street_id = $3) AND ($4 IS NULL OR f.enterprise_id = $4)";
+
 fn area_sql(first: usize) -> String {
     format!(
         "(${first} IS NULL OR {street} = ${first}) AND (${second} IS NULL OR u.enterprise_id = ${second})",
@@ -115,7 +122,8 @@ pub(super) async fn report(
          COALESCE(SUM(CASE WHEN {finished} THEN a.score * 100.0 / a.max_score END), 0.0) \
          FROM registrations r JOIN sittings s ON s.id = r.sitting_id JOIN courses co ON co.id = s.course_id \
          {joins} LEFT JOIN attempts a ON a.registration_id = r.id \
-         WHERE r.status = 'booked' AND s.starts_at >= $1 AND s.starts_at < $2 AND {area} GROUP BY 1",
+         WHERE r.status = 'booked' AND s.starts_at >= $1 AND s.starts_at < $2 AND {area} \
+         AND NOT EXISTS (SELECT 1 FROM closed_sittings cs WHERE cs.sitting_id = s.id) GROUP BY 1",
         grp = group_sql(group, "s.starts_at", true, pg),
         joins = joins.replace("{person}", "r.user_id"),
         area = area_sql(3),
@@ -125,7 +133,25 @@ pub(super) async fn report(
         sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(from_t).bind(until_t).bind(street).bind(enterprise)
             .bind(Utc::now()).fetch_all(pool).await?
     });
-    for (g, regs, no_shows, attempts, fin, passed, first_fin, first_passed, pct) in rows {
+    // The same figures for the closed sittings, from their books.
+    let sql = format!(
+        "SELECT {grp} AS grp, CAST(SUM(f.registrations) AS BIGINT), \
+         CAST(SUM(CASE WHEN s.ends_at < $5 THEN f.registrations - f.attempts ELSE 0 END) AS BIGINT), \
+         CAST(SUM(f.attempts) AS BIGINT), CAST(SUM(f.finished) AS BIGINT), CAST(SUM(f.passed) AS BIGINT), \
+         CAST(SUM(f.first_finished) AS BIGINT), CAST(SUM(f.first_passed) AS BIGINT), SUM(f.score_pct_sum) \
+         FROM sitting_facts f JOIN sittings s ON s.id = f.sitting_id JOIN courses co ON co.id = s.course_id \
+         {books} WHERE s.starts_at >= $1 AND s.starts_at < $2 AND {area} GROUP BY 1",
+        grp = group_sql(group, "s.starts_at", true, pg),
+        books = BOOK_JOINS,
+        area = BOOK_AREA,
+    );
+    let booked: Vec<Taking> = with_pool!(db, pool => {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(from_t).bind(until_t).bind(street).bind(enterprise)
+            .bind(Utc::now()).fetch_all(pool).await?
+    });
+    for (g, regs, no_shows, attempts, fin, passed, first_fin, first_passed, pct) in
+        rows.into_iter().chain(booked)
+    {
         let f = groups.entry(g).or_default();
         f.registrations += regs;
         f.no_shows += no_shows;
@@ -148,14 +174,35 @@ pub(super) async fn report(
         joins = joins.replace("{person}", "c.user_id"),
         area = area_sql(3),
     );
+    // Days up to `closed` are in the books; the rows count the days after.
+    let closed = super::books::certificates_closed_through(db).await?;
+    let open_from = closed.map_or(from, |c| from.max(c + chrono::Duration::days(1)));
     let rows: Vec<(String, i64, i64)> = with_pool!(db, pool => {
-        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(from).bind(to).bind(street).bind(enterprise)
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(open_from).bind(to).bind(street).bind(enterprise)
             .fetch_all(pool).await?
     });
     for (g, issued, renewed) in rows {
         let f = groups.entry(g).or_default();
         f.issued += issued;
         f.renewed += renewed;
+    }
+    let sql = format!(
+        "SELECT {grp} AS grp, CAST(SUM(f.issued) AS BIGINT), CAST(SUM(f.renewed) AS BIGINT), \
+         CAST(SUM(f.revoked) AS BIGINT) FROM certificate_facts f JOIN courses co ON co.id = f.course_id \
+         {books} WHERE f.day >= $1 AND f.day <= $2 AND {area} GROUP BY 1",
+        grp = group_sql(group, "f.day", false, pg),
+        books = BOOK_JOINS,
+        area = BOOK_AREA,
+    );
+    let rows: Vec<(String, i64, i64, i64)> = with_pool!(db, pool => {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(from).bind(to).bind(street).bind(enterprise)
+            .fetch_all(pool).await?
+    });
+    for (g, issued, renewed, revoked) in rows {
+        let f = groups.entry(g).or_default();
+        f.issued += issued;
+        f.renewed += renewed;
+        f.revoked += revoked;
     }
 
     // Certificates revoked in the range (a reissue's replacement is no revocation).
@@ -168,8 +215,9 @@ pub(super) async fn report(
         counts = certificates::store::COUNTS,
         area = area_sql(3),
     );
+    let open_from_t = at_start(open_from).max(from_t);
     let rows: Vec<(String, i64)> = with_pool!(db, pool => {
-        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(from_t).bind(until_t).bind(street).bind(enterprise)
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(open_from_t).bind(until_t).bind(street).bind(enterprise)
             .fetch_all(pool).await?
     });
     for (g, revoked) in rows {

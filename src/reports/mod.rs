@@ -3,6 +3,7 @@
 //! `export`. The SQL lives beside each report; knows nothing of HTTP.
 
 mod activity;
+pub mod books;
 mod density;
 pub mod export;
 mod questions;

@@ -297,6 +297,39 @@ async fn the_activity_report_counts_the_district_by_hand() {
     let by_month = activity(&app, &d.bureau, "&group_by=month").await;
     assert_eq!(row(&by_month.body, "合计")["registrations"], 6);
 
+    // Once every sitting and day is over, the report reads the books instead of the rows,
+    // and says the same, for every grouping and area.
+    let views = [
+        (&d.bureau, ""),
+        (&d.bureau, "&group_by=street"),
+        (&d.bureau, "&group_by=industry"),
+        (&d.bureau, "&group_by=enterprise"),
+        (&d.bureau, "&group_by=month"),
+        (&d.east_officer, ""),
+        (&d.enterprise_admin, ""),
+    ];
+    let mut before = Vec::new();
+    for (who, extra) in views {
+        before.push(activity(&app, who, extra).await.body["items"].clone());
+    }
+    let (sittings, days) = safecert::reports::books::close(
+        &app.state.db,
+        Utc::now() + Duration::days(2),
+        china_today() + Duration::days(2),
+    )
+    .await
+    .unwrap();
+    assert_eq!(sittings, 4, "the four sittings of the story");
+    assert!(days > 0);
+    let in_books: i64 = safecert::with_pool!(&app.state.db, pool => {
+        sqlx::query_scalar("SELECT COUNT(*) FROM sitting_facts").fetch_one(pool).await.unwrap()
+    });
+    assert!(in_books > 0);
+    for ((who, extra), before) in views.into_iter().zip(before) {
+        let after = activity(&app, who, extra).await.body["items"].clone();
+        assert_eq!(after, before, "{extra}");
+    }
+
     let backwards = app
         .get(
             "/api/v1/reports/activity?from=2026-02-01&to=2026-01-01",
