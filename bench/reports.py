@@ -129,7 +129,9 @@ def main():
             if status != 200:
                 sys.exit(f"{path} {fmt}: {status}")
             exports.append((name, fmt, first * 1000, total * 1000, len(data)))
-    rss = open(f"/proc/{server.pid}/status").read().split("VmHWM:")[1].split()[0]
+    status = open(f"/proc/{server.pid}/status").read()
+    rss = status.split("VmHWM:")[1].split()[0]
+    anon = status.split("RssAnon:")[1].split()[0]
     server.terminate()
     server.wait()
 
@@ -142,7 +144,8 @@ def main():
     print("\n| export | format | first byte ms | last byte ms | bytes |\n| --- | --- | --- | --- | --- |")
     for name, fmt, first, total, size in exports:
         print(f"| {name} | {fmt} | {first:.1f} | {total:.1f} | {size:,} |")
-    print(f"\n- server peak memory (VmHWM): {int(rss) // 1024} MB")
+    print(f"\n- server peak memory (VmHWM): {int(rss) // 1024} MB, of which the process's own "
+          f"(RssAnon at the end) {int(anon) // 1024} MB; the rest is the database file mapped")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,9 @@ UPDATE attempts SET first_try = NOT EXISTS (
 
 -- A renewal or reissue names the certificate before it; the reports ask "was this one
 -- renewed or replaced" for every valid certificate.
-CREATE INDEX certificates_previous_idx ON certificates (previous_id);
+CREATE INDEX certificates_previous_idx ON certificates (previous_id) WHERE previous_id IS NOT NULL;
+-- Revocations by day, for the books and the reports.
+CREATE INDEX certificates_revoked_idx ON certificates (revoked_at) WHERE revoked_at IS NOT NULL;
 
 -- A sitting whose window is over and whose attempts are all graded cannot change any more:
 -- its bookings and attempts are summed once per street and enterprise (as they stood then).

@@ -183,10 +183,9 @@ fn area_of(caller: &Caller) -> Result<Area, AppError> {
 }
 
 impl ReportsApi {
-    async fn target_view(&self, target: Target, today: NaiveDate) -> ApiResult<TargetView> {
-        let achieved = targets::achieved(&self.state, &target).await?;
+    fn target_view(target: Target, achieved: targets::Achieved, today: NaiveDate) -> TargetView {
         let p = targets::progress(target.year, target.target, achieved.certified, today);
-        Ok(TargetView {
+        TargetView {
             id: target.id,
             year: target.year,
             course_id: target.course_id,
@@ -203,7 +202,7 @@ impl ReportsApi {
             forecast: p.forecast,
             on_track: p.on_track,
             created_at: target.created_at,
-        })
+        }
     }
 
     /// Runs a report for the caller's area and answers in the format asked for: `?format=`,
@@ -283,10 +282,12 @@ impl ReportsApi {
         let area = area_of(&auth.0)?;
         let today = crate::certificates::today();
         let year = year.0.unwrap_or(today.year());
-        let mut items = Vec::new();
-        for target in targets::list(&self.state, year, area).await? {
-            items.push(self.target_view(target, today).await?);
-        }
+        let listed = targets::list(&self.state, year, area).await?;
+        let items: Vec<TargetView> = targets::achieved_all(&self.state, listed)
+            .await?
+            .into_iter()
+            .map(|(target, achieved)| Self::target_view(target, achieved, today))
+            .collect();
         let density = reports::street_density(&self.state, area, today)
             .await?
             .into_iter()
@@ -320,9 +321,8 @@ impl ReportsApi {
             auth.0.user_id,
         )
         .await?;
-        let view = self
-            .target_view(target, crate::certificates::today())
-            .await?;
+        let achieved = targets::achieved(&self.state, &target).await?;
+        let view = Self::target_view(target, achieved, crate::certificates::today());
         Ok(CreateTargetResponse::Created(Json(view)))
     }
 

@@ -61,7 +61,11 @@ impl Db {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(10))
-                    .foreign_keys(true);
+                    .foreign_keys(true)
+                    // Reads through a memory map instead of a system call per page: a report
+                    // over a district's certificates went from 5 s to 0.1 s (bench/README.md).
+                    // The mapped pages are the file's, shared by every connection.
+                    .pragma("mmap_size", "1073741824");
                 if let Some(parent) = options.get_filename().parent()
                     && !parent.as_os_str().is_empty()
                 {

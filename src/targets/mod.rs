@@ -147,6 +147,30 @@ pub async fn list(state: &AppState, year: i32, area: Area) -> AppResult<Vec<Targ
     Ok(store::list(&state.db, year, street).await?)
 }
 
+/// What each target has achieved so far, in their order. The counts run side by side: each
+/// reads a year of certificates, and a street officer's page or the bureau's list has several.
+pub async fn achieved_all(
+    state: &AppState,
+    targets: Vec<Target>,
+) -> AppResult<Vec<(Target, Achieved)>> {
+    let mut counting = tokio::task::JoinSet::new();
+    for (i, target) in targets.into_iter().enumerate() {
+        let state = state.clone();
+        counting.spawn(async move {
+            let achieved = achieved(&state, &target).await;
+            (i, target, achieved)
+        });
+    }
+    let mut done = Vec::new();
+    while let Some(result) = counting.join_next().await {
+        let (i, target, achieved) =
+            result.map_err(|e| AppError::Internal(anyhow::anyhow!("counting a target: {e}")))?;
+        done.push((i, target, achieved?));
+    }
+    done.sort_by_key(|(i, _, _)| *i);
+    Ok(done.into_iter().map(|(_, t, a)| (t, a)).collect())
+}
+
 /// What a target has achieved so far.
 pub async fn achieved(state: &AppState, target: &Target) -> AppResult<Achieved> {
     let from = NaiveDate::from_ymd_opt(target.year, 1, 1).expect("a valid year");

@@ -99,8 +99,8 @@ async fn page<'a>(
     let courses = crate::courses::store::list(&state.db, 1000, 0).await?.0;
     let streets = crate::org::store::list_streets(&state.db, 1000, 0).await?.0;
     let mut target_rows = Vec::new();
-    for t in targets::list(state, year, area).await? {
-        let achieved = targets::achieved(state, &t).await?;
+    let listed = targets::list(state, year, area).await?;
+    for (t, achieved) in targets::achieved_all(state, listed).await? {
         let p = targets::progress(t.year, t.target, achieved.certified, today);
         let what = match (t.course_id, t.category) {
             (Some(id), _) => courses
