@@ -511,6 +511,18 @@ async fn a_citizen_takes_the_whole_loop_on_a_phone_in_chromium() {
         screenshot(&desktop, name).await;
     }
     desktop.close().await.unwrap();
+
+    // The bureau's dashboard, with this pass on it, fits a phone; its charts are drawn.
+    let bureau = session(&driver, PHONE, true).await;
+    bureau
+        .goto(&format!("{base}/login?next=%2Fdashboard"))
+        .await
+        .unwrap();
+    log_in(&bureau, "13900000001").await;
+    css(&bureau, "[data-section=pass-rate] svg").await;
+    assert_fits(&bureau, "the dashboard").await;
+    screenshot(&bureau, "dashboard-phone").await;
+    bureau.close().await.unwrap();
     exam_page_at_desktop(&app, &driver, exam.sitting).await;
 }
 
