@@ -20,7 +20,7 @@ use crate::{
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use poem_openapi::{
     ApiResponse, Enum, Object, OpenApi,
-    param::{Header, Query},
+    param::{Header, Path, Query},
     payload::{Binary, Json},
 };
 
@@ -239,6 +239,16 @@ impl ReportsApi {
     }
 }
 
+fn grouping(asked: Option<Grouping>) -> GroupBy {
+    match asked {
+        None | Some(Grouping::Course) => GroupBy::Course,
+        Some(Grouping::Street) => GroupBy::Street,
+        Some(Grouping::Industry) => GroupBy::Industry,
+        Some(Grouping::Enterprise) => GroupBy::Enterprise,
+        Some(Grouping::Month) => GroupBy::Month,
+    }
+}
+
 fn view(table: &Table) -> ReportView {
     ReportView {
         name: table.name.into(),
@@ -340,17 +350,10 @@ impl ReportsApi {
         format: Query<Option<ReportFormat>>,
         #[oai(name = "Accept")] accept: Header<Option<String>>,
     ) -> ApiResult<OneStatus<ReportResponse>> {
-        let group_by = match group_by.0 {
-            None | Some(Grouping::Course) => GroupBy::Course,
-            Some(Grouping::Street) => GroupBy::Street,
-            Some(Grouping::Industry) => GroupBy::Industry,
-            Some(Grouping::Enterprise) => GroupBy::Enterprise,
-            Some(Grouping::Month) => GroupBy::Month,
-        };
         let params = Params {
             from: from.0,
             to: to.0,
-            group_by,
+            group_by: grouping(group_by.0),
             ..Params::default()
         };
         self.serve(&auth.0, Report::Activity, params, format.0, accept.0)
@@ -410,6 +413,41 @@ impl ReportsApi {
             ..Params::default()
         };
         self.serve(&auth.0, Report::PersonRecord, params, format.0, accept.0)
+            .await
+    }
+
+    /// Any report by its name (`activity`, `street-density`, `compliance`, `person-record`,
+    /// `enterprise-record`, `question-stats`), the same as its own path; each reads the
+    /// parameters it needs.
+    #[oai(path = "/reports/:name", method = "get")]
+    #[allow(clippy::too_many_arguments)]
+    async fn report_by_name(
+        &self,
+        auth: BearerAuth,
+        name: Path<String>,
+        from: Query<Option<NaiveDate>>,
+        to: Query<Option<NaiveDate>>,
+        group_by: Query<Option<Grouping>>,
+        course_id: Query<Option<i64>>,
+        days: Query<Option<i64>>,
+        user_id: Query<Option<i64>>,
+        enterprise_id: Query<Option<i64>>,
+        format: Query<Option<ReportFormat>>,
+        #[oai(name = "Accept")] accept: Header<Option<String>>,
+    ) -> ApiResult<OneStatus<ReportResponse>> {
+        let report = Report::parse(&name.0).ok_or_else(|| {
+            AppError::not_found("report_not_found", format!("no report named {:?}", name.0))
+        })?;
+        let params = Params {
+            from: from.0,
+            to: to.0,
+            group_by: grouping(group_by.0),
+            course_id: course_id.0,
+            days: days.0,
+            user_id: user_id.0,
+            enterprise_id: enterprise_id.0,
+        };
+        self.serve(&auth.0, report, params, format.0, accept.0)
             .await
     }
 

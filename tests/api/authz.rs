@@ -84,6 +84,7 @@ const MATRIX: &[(&str, [Outcome; 7])] = &[
     ("GET /api/v1/reports/enterprise-record",                  [Unauth, Forbidden, Forbidden, Hidden, Forbidden, Ok, Hidden]),
     ("GET /api/v1/reports/person-record",                      [Unauth, Forbidden, Forbidden, Hidden, Forbidden, Ok, Hidden]),
     ("GET /api/v1/reports/question-stats",                     [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
+    ("GET /api/v1/reports/{name}",                             [Unauth, Forbidden, Forbidden, Ok, Forbidden, Ok, Ok]),
     ("GET /api/v1/reports/street-density",                     [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Ok]),
     ("GET /api/v1/sittings",                                   [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
     ("POST /api/v1/sittings",                                  [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
@@ -277,6 +278,8 @@ impl World {
             path = path.replace("{code}", &self.check_code);
         }
         path = path.replace("{code}", &self.verify_code);
+        // A report by its name: the activity report.
+        path = path.replace("{name}", "activity");
         if template.ends_with("/enrolments") {
             path.push_str(&format!("?sitting_id={}", self.sitting));
         }

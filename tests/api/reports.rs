@@ -288,6 +288,24 @@ async fn the_activity_report_counts_the_district_by_hand() {
     assert_eq!(west["registrations"], 3, "p2 twice, p4 once: {west}");
     assert_eq!(west["certificates_revoked"], 1);
 
+    // The same report by its name, and a name that is no report.
+    let today = china_today();
+    let by_name = app
+        .get(
+            &format!(
+                "/api/v1/reports/{}?from={}&to={}",
+                "activity",
+                today - Duration::days(7),
+                today + Duration::days(1)
+            ),
+            Some(&d.bureau),
+        )
+        .await;
+    assert_eq!(by_name.body, report.body);
+    let unknown = app.get("/api/v1/reports/nothing", Some(&d.bureau)).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(unknown.body["code"], "report_not_found");
+
     let by_industry = activity(&app, &d.bureau, "&group_by=industry").await;
     assert_eq!(
         row(&by_industry.body, "电镀")["attempts"],
