@@ -30,6 +30,7 @@ pub struct ReportsApi {
 
 /// A yearly target with where it stands today.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct TargetView {
     pub id: i64,
     pub year: i32,
@@ -63,6 +64,7 @@ pub struct TargetView {
 /// First-responder density of one street (the city's benchmark is 15 per km² and per 10,000
 /// residents).
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct StreetDensityView {
     pub street_id: i64,
     pub name: String,

@@ -57,7 +57,11 @@ pub async fn street_density(
     Ok(rows
         .into_iter()
         .map(|(street_id, name, area_km2, population, responders)| {
-            let per_km2 = area_km2.filter(|a| *a > 0.0).map(|a| responders as f64 / a);
+            // A figure only where it is one: an area too small to divide by gives none.
+            let per_km2 = area_km2
+                .filter(|a| *a > 0.0)
+                .map(|a| responders as f64 / a)
+                .filter(|d| d.is_finite());
             let per_10k_residents = population
                 .filter(|p| *p > 0)
                 .map(|p| responders as f64 * 10_000.0 / p as f64);
