@@ -128,9 +128,6 @@ async fn resync_sequences(db: &Db) -> AppResult<()> {
 /// A valid GB 32100 code numbered by `n`.
 fn credit_code(n: i64) -> String {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-    const WEIGHTS: [u32; 17] = [
-        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-    ];
     let mut body = String::from("91440306");
     let mut rest = n as u64;
     let mut digits = Vec::new();
@@ -139,12 +136,8 @@ fn credit_code(n: i64) -> String {
         rest /= 31;
     }
     body.extend(digits.iter().rev());
-    let sum: u32 = body
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(c, w)| ALPHABET.iter().position(|&a| a == c).unwrap_or(0) as u32 * w)
-        .sum();
-    body.push(ALPHABET[((31 - sum % 31) % 31) as usize] as char);
+    let check = crate::domain::gb32100_check(&body).expect("17 characters of the alphabet");
+    body.push(check);
     body
 }
 
@@ -152,13 +145,7 @@ fn credit_code(n: i64) -> String {
 fn resident_id(n: i64) -> String {
     let born = NaiveDate::from_ymd_opt(1960, 1, 1).expect("a date") + Duration::days(n % 15_000);
     let first17 = format!("440306{}{:03}", born.format("%Y%m%d"), (n / 15_000) % 1000);
-    let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = first17
-        .bytes()
-        .zip(weights)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
-    let check = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'][(sum % 11) as usize];
+    let check = crate::domain::gb11643_check(&first17).expect("17 digits");
     format!("{first17}{check}")
 }
 

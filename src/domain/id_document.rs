@@ -125,18 +125,26 @@ impl IdDocument {
     }
 }
 
-/// True when `number` is 17 digits followed by the right GB 11643 check character.
-fn checksum_ok(number: &str) -> bool {
-    let bytes = number.as_bytes();
-    if bytes.len() != 18 || !bytes[..17].iter().all(u8::is_ascii_digit) {
-        return false;
+/// The GB 11643 check character of a number's first 17 digits; None unless they are 17 digits.
+pub fn gb11643_check(first17: &str) -> Option<char> {
+    let bytes = first17.as_bytes();
+    if bytes.len() != 17 || !bytes.iter().all(u8::is_ascii_digit) {
+        return None;
     }
-    let sum: u32 = bytes[..17]
+    let sum: u32 = bytes
         .iter()
         .zip(WEIGHTS)
         .map(|(b, w)| u32::from(b - b'0') * w)
         .sum();
-    CHECK_CHARS[(sum % 11) as usize] == bytes[17] as char
+    Some(CHECK_CHARS[(sum % 11) as usize])
+}
+
+/// True when `number` is 17 digits followed by the right GB 11643 check character.
+fn checksum_ok(number: &str) -> bool {
+    let bytes = number.as_bytes();
+    bytes.len() == 18
+        && number.is_char_boundary(17)
+        && gb11643_check(&number[..17]) == Some(bytes[17] as char)
 }
 
 fn check_gb11643(number: &str) -> Result<(), Invalid> {
@@ -183,12 +191,7 @@ mod tests {
 
     /// Builds a valid number from its first 17 digits, the way the standard defines it.
     fn with_check(first17: &str) -> String {
-        let sum: u32 = first17
-            .bytes()
-            .zip(WEIGHTS)
-            .map(|(b, w)| u32::from(b - b'0') * w)
-            .sum();
-        format!("{first17}{}", CHECK_CHARS[(sum % 11) as usize])
+        format!("{first17}{}", gb11643_check(first17).unwrap())
     }
 
     #[test]

@@ -11,8 +11,8 @@ mod person;
 mod role;
 
 pub use contact::{Email, Phone, looks_like_email};
-pub use credit_code::CreditCode;
-pub use id_document::{IdDocument, IdType};
+pub use credit_code::{CreditCode, gb32100_check};
+pub use id_document::{IdDocument, IdType, gb11643_check};
 pub use masking::{mask_id_number, mask_name, mask_phone};
 pub use person::{Password, PersonName};
 pub use role::Role;
