@@ -58,6 +58,8 @@ pub struct AppState {
     pub callers: Arc<auth::cache::CallerCache>,
     /// Grades worked out at once by this instance (`exam::GRADES_AT_ONCE`).
     pub graders: Arc<tokio::sync::Semaphore>,
+    /// Commits starts in batches (`exam::StartWriter`).
+    pub starts: exam::StartWriter,
 }
 
 /// The font every PDF embeds (a subset per document): Noto Sans CJK SC, SIL OFL 1.1,

@@ -23,6 +23,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         graders: Arc::new(tokio::sync::Semaphore::new(crate::exam::GRADES_AT_ONCE)),
         verify_limiter,
         callers,
+        starts: crate::exam::StartWriter::spawn(db.clone()),
         config: Arc::new(config),
         db,
         live,

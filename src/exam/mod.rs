@@ -10,6 +10,7 @@ mod papers;
 mod proctoring;
 mod results;
 mod session;
+mod starts;
 pub mod store;
 mod submit;
 
@@ -19,6 +20,7 @@ pub use proctoring::{
 };
 pub use results::{ResultViewer, ReviewedQuestion, keys_visible, result_for, review};
 pub use session::{LiveView, own_attempt, paper_etag, reload, save_answer, start};
+pub use starts::StartWriter;
 pub use submit::{grade, submit};
 
 use crate::{error::AppError, live::LiveUnavailable, paper};

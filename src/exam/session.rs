@@ -103,7 +103,7 @@ pub async fn start(
         deadline,
         max_score: face.max_score,
     };
-    let Some(attempt) = store::insert_attempt(&state.db, &new).await? else {
+    let Some(id) = state.starts.insert(new.clone()).await? else {
         // Another request of the same person started it a moment ago.
         let attempt = store::attempt_for_registration(&state.db, registration_id)
             .await?
@@ -119,6 +119,7 @@ pub async fn start(
         .await?;
         return resume(state, attempt, held_papers).await;
     };
+    let attempt = new.into_attempt(id);
     state
         .live
         .open(&session_init(&attempt, &face.option_keys, true))

@@ -197,6 +197,7 @@ pub async fn attempt_for_registration(
     Ok(row.map(Into::into))
 }
 
+#[derive(Clone)]
 pub struct NewAttempt {
     pub registration_id: i64,
     pub sitting_id: i64,
@@ -207,42 +208,76 @@ pub struct NewAttempt {
     pub max_score: f64,
 }
 
-/// Inserts an attempt and its `started` event in one transaction (one write, not two, in
-/// a start storm); None when one exists for the registration already (a racing start).
-pub async fn insert_attempt(db: &Db, a: &NewAttempt) -> Result<Option<Attempt>, sqlx::Error> {
-    let id: Option<i64> = with_writer!(db, pool => {
+/// Inserts attempts with their `started` events in one transaction: a start storm commits
+/// a batch at a time (`exam::starts`), not a start at a time. For each new attempt in order,
+/// its id, or None when the registration has one already (a racing start).
+pub async fn insert_attempts(
+    db: &Db,
+    batch: &[NewAttempt],
+) -> Result<Vec<Option<i64>>, sqlx::Error> {
+    if batch.is_empty() {
+        return Ok(Vec::new());
+    }
+    let inserted: Vec<(i64, i64)> = with_writer!(db, pool => {
         let mut tx = pool.begin().await?;
-        let id: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO attempts (registration_id, sitting_id, user_id, course_id, status, started_at, deadline, max_score) \
-             VALUES ($1, $2, $3, $4, 'in_progress', $5, $6, $7) ON CONFLICT (registration_id) DO NOTHING RETURNING id",
-        )
-        .bind(a.registration_id).bind(a.sitting_id).bind(a.user_id).bind(a.course_id)
-        .bind(a.started_at).bind(a.deadline).bind(a.max_score)
-        .fetch_optional(&mut *tx).await?;
-        if let Some(id) = id {
-            sqlx::query("INSERT INTO attempt_events (attempt_id, kind, detail, actor_id, at) VALUES ($1, 'started', NULL, $2, $3)")
-                .bind(id).bind(a.user_id).bind(a.started_at).execute(&mut *tx).await?;
+        let mut insert = sqlx::QueryBuilder::new(
+            "INSERT INTO attempts (registration_id, sitting_id, user_id, course_id, status, started_at, deadline, max_score) ",
+        );
+        insert.push_values(batch, |mut row, a| {
+            row.push_bind(a.registration_id).push_bind(a.sitting_id).push_bind(a.user_id)
+                .push_bind(a.course_id).push_bind("in_progress").push_bind(a.started_at)
+                .push_bind(a.deadline).push_bind(a.max_score);
+        });
+        insert.push(" ON CONFLICT (registration_id) DO NOTHING RETURNING id, registration_id");
+        let inserted: Vec<(i64, i64)> = insert.build_query_as().fetch_all(&mut *tx).await?;
+        if !inserted.is_empty() {
+            let by_registration: std::collections::HashMap<i64, &NewAttempt> =
+                batch.iter().map(|a| (a.registration_id, a)).collect();
+            let mut events = sqlx::QueryBuilder::new(
+                "INSERT INTO attempt_events (attempt_id, kind, detail, actor_id, at) ",
+            );
+            events.push_values(&inserted, |mut row, (id, registration_id)| {
+                let a = by_registration[registration_id];
+                row.push_bind(*id).push_bind("started").push_bind(None::<String>)
+                    .push_bind(a.user_id).push_bind(a.started_at);
+            });
+            events.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
-        id
+        inserted
     });
-    Ok(id.map(|id| Attempt {
-        id,
-        registration_id: a.registration_id,
-        sitting_id: a.sitting_id,
-        user_id: a.user_id,
-        course_id: a.course_id,
-        status: AttemptStatus::InProgress,
-        started_at: a.started_at,
-        deadline: a.deadline,
-        extended_minutes: 0,
-        finished_at: None,
-        score: None,
-        max_score: a.max_score,
-        passed: None,
-        summary: None,
-        terminated_reason: None,
-    }))
+    let mut ids: std::collections::HashMap<i64, i64> = inserted
+        .into_iter()
+        .map(|(id, registration)| (registration, id))
+        .collect();
+    // A second start of the same registration in one batch finds the attempt taken.
+    Ok(batch
+        .iter()
+        .map(|a| ids.remove(&a.registration_id))
+        .collect())
+}
+
+impl NewAttempt {
+    /// The attempt as inserted under `id`.
+    pub fn into_attempt(self, id: i64) -> Attempt {
+        Attempt {
+            id,
+            registration_id: self.registration_id,
+            sitting_id: self.sitting_id,
+            user_id: self.user_id,
+            course_id: self.course_id,
+            status: AttemptStatus::InProgress,
+            started_at: self.started_at,
+            deadline: self.deadline,
+            extended_minutes: 0,
+            finished_at: None,
+            score: None,
+            max_score: self.max_score,
+            passed: None,
+            summary: None,
+            terminated_reason: None,
+        }
+    }
 }
 
 /// Moves an in-progress attempt to `status` with its grade and every answer, in one

@@ -336,6 +336,88 @@ async fn start_save_resume_and_submit_without_leaking_keys() {
 
 /// Every start and reload reads the candidate's view of the paper; on PostgreSQL it is
 /// stored with lz4, which reads back faster than the default pglz (bench/README.md).
+/// A room presses 开始考试 at the same instant, each candidate twice (a double tap): starts
+/// are committed in batches, and still every candidate gets one attempt, the same one on
+/// both taps, with one `started` event, and can answer on it.
+#[tokio::test]
+async fn a_room_starting_at_once_gets_one_attempt_each() {
+    let app = spawn_app().await;
+    let exam = app.exam(Duration::hours(1), 1, false).await;
+    let mut tokens = Vec::new();
+    for n in 0..16 {
+        tokens.push(app.booked_candidate(exam.sitting, n).await);
+    }
+    let mut taps = Vec::new();
+    for (who, token) in tokens.iter().enumerate() {
+        for _ in 0..2 {
+            let (client, url, token) = (
+                app.client.clone(),
+                format!("{}/api/v1/sittings/{}/attempts", app.base, exam.sitting),
+                token.clone(),
+            );
+            taps.push(tokio::spawn(async move {
+                let resp = client
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&json!({}))
+                    .send()
+                    .await
+                    .unwrap();
+                (who, resp.status(), resp.json::<Value>().await.unwrap())
+            }));
+        }
+    }
+    let mut attempt_of: std::collections::HashMap<usize, i64> = std::collections::HashMap::new();
+    let mut created = 0;
+    for tap in taps {
+        let (who, status, body) = tap.await.unwrap();
+        assert!(
+            status == StatusCode::CREATED || status == StatusCode::OK,
+            "{status} {body}"
+        );
+        created += usize::from(status == StatusCode::CREATED);
+        assert_eq!(
+            body["questions"].as_array().map(Vec::len),
+            Some(3),
+            "{body}"
+        );
+        let id = body["id"].as_i64().unwrap();
+        assert_eq!(
+            *attempt_of.entry(who).or_insert(id),
+            id,
+            "both taps of one candidate land on one attempt"
+        );
+    }
+    assert_eq!(created, tokens.len(), "one attempt created per candidate");
+    let distinct: std::collections::HashSet<i64> = attempt_of.values().copied().collect();
+    assert_eq!(distinct.len(), tokens.len());
+    for (who, id) in &attempt_of {
+        let events = app
+            .get(&format!("/api/v1/attempts/{id}/events"), Some(&exam.bureau))
+            .await;
+        assert_eq!(events.status, StatusCode::OK, "{}", events.text);
+        let started = events
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "started")
+            .count();
+        assert_eq!(started, 1, "attempt {id}: {}", events.text);
+        let keys = app.keys(*id).await;
+        let saved = app
+            .save(
+                &tokens[*who],
+                *id,
+                1,
+                &keys[0].iter().map(String::as_str).collect::<Vec<_>>(),
+                1,
+            )
+            .await;
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    }
+}
+
 #[tokio::test]
 async fn papers_on_postgresql_are_stored_with_lz4() {
     let app = spawn_app().await;
