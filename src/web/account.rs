@@ -133,9 +133,42 @@ pub async fn logout(
 struct RegisterPage<'a> {
     layout: &'a Layout,
     form: RegisterForm,
+    /// The district's streets (街道/乡镇) to choose from: the bureau's street reports count
+    /// a citizen under the street they live in.
+    streets: Vec<(i64, String)>,
     error: Option<String>,
     /// The field the error is about, so the page can point at it.
     error_field: String,
+}
+
+/// Every street of the district, by name, for the sign-up form (a district has tens).
+async fn street_choices(state: &AppState) -> Vec<(i64, String)> {
+    match crate::org::store::list_streets(&state.db, 1000, 0).await {
+        Ok((streets, _)) => streets.into_iter().map(|s| (s.id, s.name)).collect(),
+        Err(e) => {
+            // The form still works without the list: the street is optional.
+            tracing::warn!(error = %e, "streets not listed on the sign-up form");
+            Vec::new()
+        }
+    }
+}
+
+impl RegisterForm {
+    /// The chosen street: none when left at "暂不选择", refused when not a number.
+    fn street_id(&self) -> Result<Option<i64>, AppError> {
+        match self.street_id.trim() {
+            "" => Ok(None),
+            id => id
+                .parse()
+                .map(Some)
+                .map_err(|_| AppError::invalid("street_id", "not a street id")),
+        }
+    }
+
+    /// Whether `id` is the street this form chose (to keep the choice on a refusal).
+    fn street_is(&self, id: &i64) -> bool {
+        self.street_id.trim() == id.to_string()
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -150,6 +183,8 @@ pub struct RegisterForm {
     email: String,
     #[serde(default)]
     password: String,
+    #[serde(default)]
+    street_id: String,
     csrf: Option<String>,
 }
 
@@ -165,6 +200,7 @@ pub async fn register_form(req: &Request, Data(state): Data<&AppState>) -> Respo
         &RegisterPage {
             layout: &layout,
             form: RegisterForm::default(),
+            streets: street_choices(state).await,
             error: None,
             error_field: String::new(),
         },
@@ -196,6 +232,7 @@ pub async fn register(
                     password: String::new(),
                     ..form
                 },
+                streets: street_choices(state).await,
                 error: Some(error),
                 error_field: field,
             },
@@ -222,7 +259,7 @@ async fn sign_up(state: &AppState, form: &RegisterForm) -> Result<Response, (Str
             phone: form.phone.trim(),
             email: form.email.trim(),
             password: &form.password,
-            street_id: None,
+            street_id: form.street_id().map_err(refused)?,
         },
     )
     .await

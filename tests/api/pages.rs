@@ -164,12 +164,27 @@ fn attribute_values(html: &str, attr: &str) -> Vec<String> {
 async fn a_citizen_signs_up_books_and_finds_the_ticket_on_their_page() {
     let app = spawn_app().await;
     let exam = app.exam(Duration::hours(2), 1, false).await;
+    let street = app.street(&exam.bureau, "城关街道", 4.2, 52_000).await;
+    let street_value = street.to_string();
     let mut browser = Browser::new(&app);
 
     let form = browser.get("/register").await;
     assert_eq!(form.status, StatusCode::OK);
     assert!(form.html.contains("lang=\"zh-CN\""));
-    for field in ["name", "id_number", "phone", "email", "password"] {
+    assert!(
+        form.html
+            .contains(&format!("<option value=\"{street}\">城关街道</option>")),
+        "the district's streets are offered: {}",
+        form.html
+    );
+    for field in [
+        "name",
+        "id_number",
+        "phone",
+        "email",
+        "street_id",
+        "password",
+    ] {
         assert!(
             form.html.contains(&format!("name=\"{field}\"")),
             "the form has {field}"
@@ -198,11 +213,18 @@ async fn a_citizen_signs_up_books_and_finds_the_ticket_on_their_page() {
                 ("id_number", &bad_id),
                 ("phone", &phone_no),
                 ("email", "wxm@example.cn"),
+                ("street_id", &street_value),
                 ("password", PASSWORD),
             ],
         )
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .html
+            .contains(&format!("<option value=\"{street}\" selected>")),
+        "the chosen street stays chosen"
+    );
     assert!(
         refused.html.contains("data-error-field=\"id_number\""),
         "{}",
@@ -229,6 +251,7 @@ async fn a_citizen_signs_up_books_and_finds_the_ticket_on_their_page() {
                 ("id_number", &id),
                 ("phone", &phone_no),
                 ("email", "wxm@example.cn"),
+                ("street_id", &street_value),
                 ("password", PASSWORD),
             ],
         )
@@ -243,6 +266,13 @@ async fn a_citizen_signs_up_books_and_finds_the_ticket_on_their_page() {
     assert!(
         browser.cookies.contains_key("sc_session"),
         "signed in at once"
+    );
+    let me = app.login(&phone_no, PASSWORD).await;
+    let me = app.get("/api/v1/me", me.body["token"].as_str()).await;
+    assert_eq!(
+        me.body["street_id"], street,
+        "counted under the street chosen: {}",
+        me.text
     );
 
     // The sitting is listed with its seats and a book button for this person.
