@@ -18,6 +18,7 @@ use crate::{
     targets::{self, NewTarget, Target},
 };
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use poem::Body;
 use poem_openapi::{
     ApiResponse, Enum, Object, OpenApi,
     param::{Header, Path, Query},
@@ -162,18 +163,12 @@ pub enum ReportResponse {
     Json(Json<ReportView>),
     /// UTF-8 with a byte-order mark, Chinese column titles.
     #[oai(status = 200, content_type = "text/csv; charset=utf-8")]
-    Csv(
-        Binary<Vec<u8>>,
-        #[oai(header = "Content-Disposition")] String,
-    ),
+    Csv(Binary<Body>, #[oai(header = "Content-Disposition")] String),
     #[oai(
         status = 200,
         content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )]
-    Xlsx(
-        Binary<Vec<u8>>,
-        #[oai(header = "Content-Disposition")] String,
-    ),
+    Xlsx(Binary<Body>, #[oai(header = "Content-Disposition")] String),
 }
 
 const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -218,24 +213,29 @@ impl ReportsApi {
         accept: Option<String>,
     ) -> ApiResult<OneStatus<ReportResponse>> {
         let area = area_of(caller)?;
-        let table = reports::run(&self.state, report, &params, area).await?;
         let format = format.unwrap_or_else(|| match accept.as_deref() {
             Some(a) if a.contains("text/csv") => ReportFormat::Csv,
             Some(a) if a.contains(XLSX_TYPE) => ReportFormat::Xlsx,
             _ => ReportFormat::Json,
         });
-        let file = |ext: &str| super::attachment(report.name(), &table.title, ext);
+        if format == ReportFormat::Json {
+            let table = reports::run(&self.state, report, &params, area).await?;
+            return Ok(OneStatus(ReportResponse::Json(Json(view(&table)))));
+        }
+        // Files are streamed: the rows go out as the database hands them over.
+        let export = reports::export(&self.state, report, &params, area).await?;
+        let name = |ext: &str| super::attachment(report.name(), &export.title, ext);
         Ok(OneStatus(match format {
-            ReportFormat::Json => ReportResponse::Json(Json(view(&table))),
             ReportFormat::Csv => {
-                let name = file("csv");
-                ReportResponse::Csv(Binary(reports::export::csv(&table)), name)
+                let name = name("csv");
+                let body = Body::from_bytes_stream(reports::export::csv(export));
+                ReportResponse::Csv(Binary(body), name)
             }
-            ReportFormat::Xlsx => {
-                let name = file("xlsx");
-                let bytes = reports::export::xlsx(&table)
-                    .map_err(|e| AppError::Internal(anyhow::anyhow!("xlsx export: {e}")))?;
-                ReportResponse::Xlsx(Binary(bytes), name)
+            _ => {
+                let name = name("xlsx");
+                let file = reports::export::xlsx(export).await?;
+                let body = Body::from_async_read(tokio::fs::File::from_std(file));
+                ReportResponse::Xlsx(Binary(body), name)
             }
         }))
     }

@@ -218,16 +218,7 @@ pub async fn run(
             Ok(density::table(rows))
         }
         Report::Compliance => {
-            let course_id = params
-                .course_id
-                .ok_or_else(|| AppError::invalid("course_id", "name the required course"))?;
-            let course = crate::courses::store::course(&state.db, course_id)
-                .await?
-                .ok_or_else(|| AppError::invalid("course_id", "no such course"))?;
-            let days = params.days.unwrap_or(30);
-            if !(0..=3650).contains(&days) {
-                return Err(AppError::invalid("days", "from 0 to 3650 days"));
-            }
+            let (course, days) = compliance_params(state, params).await?;
             records::compliance(&state.db, &course, days, area, today).await
         }
         Report::PersonRecord => {
@@ -251,4 +242,71 @@ pub async fn run(
             _ => Err(AppError::forbidden("question statistics are the bureau's")),
         },
     }
+}
+
+/// The compliance report's course and horizon in days (default 30), checked.
+async fn compliance_params(
+    state: &AppState,
+    params: &Params,
+) -> AppResult<(crate::courses::Course, i64)> {
+    let course_id = params
+        .course_id
+        .ok_or_else(|| AppError::invalid("course_id", "name the required course"))?;
+    let course = crate::courses::store::course(&state.db, course_id)
+        .await?
+        .ok_or_else(|| AppError::invalid("course_id", "no such course"))?;
+    let days = params.days.unwrap_or(30);
+    if !(0..=3650).contains(&days) {
+        return Err(AppError::invalid("days", "from 0 to 3650 days"));
+    }
+    Ok((course, days))
+}
+
+/// A report for a file (`export`): its head, then its rows as they come. A report of a few
+/// thousand rows at most is computed whole and handed over; the one that runs to 100,000
+/// rows on a district (compliance) comes straight from the database's cursor, at most
+/// `ROWS_AHEAD` rows ahead of the file being written.
+pub struct Export {
+    pub name: &'static str,
+    pub title: String,
+    pub columns: &'static [Column],
+    pub rows: tokio::sync::mpsc::Receiver<AppResult<Vec<Value>>>,
+}
+
+const ROWS_AHEAD: usize = 1024;
+
+impl From<Table> for Export {
+    fn from(table: Table) -> Self {
+        let (rows, out) = tokio::sync::mpsc::channel(table.rows.len().max(1));
+        for row in table.rows {
+            rows.try_send(Ok(row)).expect("room for every row");
+        }
+        Export {
+            name: table.name,
+            title: table.title,
+            columns: table.columns,
+            rows: out,
+        }
+    }
+}
+
+/// `report` for the caller's area, for a file.
+pub async fn export(
+    state: &AppState,
+    report: Report,
+    params: &Params,
+    area: Area,
+) -> AppResult<Export> {
+    if report == Report::Compliance {
+        let (course, days) = compliance_params(state, params).await?;
+        let today = crate::certificates::today();
+        return Ok(records::compliance_export(
+            state.db.clone(),
+            &course,
+            days,
+            area,
+            today,
+        ));
+    }
+    Ok(run(state, report, params, area).await?.into())
 }

@@ -1,7 +1,7 @@
 //! Records of people and enterprises: enterprise compliance (持证合规), 一人一档 and 一企一档.
 //! ID numbers are shown masked in every one of them.
 
-use super::{Column, Table, Value, area_filter, col};
+use super::{Column, Export, ROWS_AHEAD, Table, Value, area_filter, col};
 use crate::{
     AppState,
     access::{Area, area_covers},
@@ -38,15 +38,27 @@ const COMPLIANCE: &[Column] = &[
     col("expires_on", "有效期至"),
 ];
 
-/// Enterprise staff whose certificate of `course` is missing, expired, or expires within
-/// `days` of today.
-pub(super) async fn compliance(
-    db: &Db,
-    course: &Course,
-    days: i64,
-    area: Area,
-    today: NaiveDate,
-) -> AppResult<Table> {
+/// The compliance report's query for an area: its SQL, then the binds in order (course,
+/// horizon, street, enterprise).
+struct ComplianceQuery {
+    sql: String,
+    course_id: i64,
+    horizon: NaiveDate,
+    street: Option<i64>,
+    enterprise: Option<i64>,
+}
+
+type ComplianceRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<NaiveDate>,
+);
+
+fn compliance_query(course: &Course, days: i64, area: Area, today: NaiveDate) -> ComplianceQuery {
     let horizon = today
         .checked_add_days(chrono::Days::new(days as u64))
         .unwrap_or(today);
@@ -61,44 +73,99 @@ pub(super) async fn compliance(
          ORDER BY e.name, u.name, u.id",
         street = org::PERSON_STREET,
     );
-    type Row = (
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<NaiveDate>,
-    );
-    let rows: Vec<Row> = with_pool!(db, pool => {
-        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(course.id).bind(horizon).bind(street)
-            .bind(enterprise).fetch_all(pool).await?
+    ComplianceQuery {
+        sql,
+        course_id: course.id,
+        horizon,
+        street,
+        enterprise,
+    }
+}
+
+fn compliance_title(course: &Course, days: i64) -> String {
+    format!("企业持证情况：{}（{days}天内到期）", course.title)
+}
+
+fn compliance_row(
+    (ent, industry, name, id, job, number, expires): ComplianceRow,
+    today: NaiveDate,
+) -> Vec<Value> {
+    let status = match expires {
+        None => "缺证".to_string(),
+        Some(d) if d < today => "已过期".to_string(),
+        Some(d) => format!("{}天内到期", (d - today).num_days()),
+    };
+    vec![
+        Value::Text(ent),
+        Value::Text(industry),
+        Value::Text(name),
+        Value::Text(id.unwrap_or_default()),
+        Value::Text(job.unwrap_or_default()),
+        Value::Text(status),
+        Value::Text(number.unwrap_or_default()),
+        Value::Date(expires),
+    ]
+}
+
+/// Enterprise staff whose certificate of `course` is missing, expired, or expires within
+/// `days` of today.
+pub(super) async fn compliance(
+    db: &Db,
+    course: &Course,
+    days: i64,
+    area: Area,
+    today: NaiveDate,
+) -> AppResult<Table> {
+    let q = compliance_query(course, days, area, today);
+    let rows: Vec<ComplianceRow> = with_pool!(db, pool => {
+        sqlx::query_as(sqlx::AssertSqlSafe(q.sql)).bind(q.course_id).bind(q.horizon).bind(q.street)
+            .bind(q.enterprise).fetch_all(pool).await?
     });
     Ok(Table {
         name: "compliance",
-        title: format!("企业持证情况：{}（{days}天内到期）", course.title),
+        title: compliance_title(course, days),
         columns: COMPLIANCE,
-        rows: rows
-            .into_iter()
-            .map(|(ent, industry, name, id, job, number, expires)| {
-                let status = match expires {
-                    None => "缺证".to_string(),
-                    Some(d) if d < today => "已过期".to_string(),
-                    Some(d) => format!("{}天内到期", (d - today).num_days()),
-                };
-                vec![
-                    Value::Text(ent),
-                    Value::Text(industry),
-                    Value::Text(name),
-                    Value::Text(id.unwrap_or_default()),
-                    Value::Text(job.unwrap_or_default()),
-                    Value::Text(status),
-                    Value::Text(number.unwrap_or_default()),
-                    Value::Date(expires),
-                ]
-            })
-            .collect(),
+        rows: rows.into_iter().map(|r| compliance_row(r, today)).collect(),
     })
+}
+
+/// The same report for a file, its rows handed over as the database returns them: a
+/// district's compliance list is 100,000 rows, and an export must not hold them all.
+pub(super) fn compliance_export(
+    db: Db,
+    course: &Course,
+    days: i64,
+    area: Area,
+    today: NaiveDate,
+) -> Export {
+    let q = compliance_query(course, days, area, today);
+    let (rows, out) = tokio::sync::mpsc::channel(ROWS_AHEAD);
+    tokio::spawn(async move {
+        use tokio_stream::StreamExt;
+        let read: Result<(), sqlx::Error> = async {
+            with_pool!(&db, pool => {
+                let mut fetched = sqlx::query_as::<_, ComplianceRow>(sqlx::AssertSqlSafe(q.sql))
+                    .bind(q.course_id).bind(q.horizon).bind(q.street).bind(q.enterprise)
+                    .fetch(pool);
+                while let Some(row) = fetched.next().await {
+                    if rows.send(Ok(compliance_row(row?, today))).await.is_err() {
+                        break; // the client went away
+                    }
+                }
+                Ok(())
+            })
+        }
+        .await;
+        if let Err(e) = read {
+            let _ = rows.send(Err(e.into())).await;
+        }
+    });
+    Export {
+        name: "compliance",
+        title: compliance_title(course, days),
+        columns: COMPLIANCE,
+        rows: out,
+    }
 }
 
 const PERSON: &[Column] = &[

@@ -878,3 +878,89 @@ async fn the_dashboard_shows_each_area_its_own_figures_and_lets_the_bureau_retir
     assert_eq!(admin.get("/dashboard").await.status, StatusCode::FORBIDDEN);
     let _ = d.enterprise_admin;
 }
+
+/// A district's compliance list runs long, so its files are written as the database hands
+/// the rows over: the CSV and the xlsx hold every row of the JSON report, in its order,
+/// across many pieces of the stream.
+#[tokio::test]
+async fn a_long_compliance_export_streams_every_row() {
+    let app = crate::helpers::spawn_app_with(|env| {
+        env.insert("SHIPPED_BANKS".into(), "true".into());
+    })
+    .await;
+    safecert::seed_district::seed(&app.state, safecert::seed_district::Scale::district(0.02))
+        .await
+        .unwrap();
+    let bureau = app.bureau_admin().await;
+    let courses = app.get("/api/v1/courses?limit=100", Some(&bureau)).await;
+    let course = courses.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["category"] == "first_responder")
+        .expect("the shipped first-responder course")["id"]
+        .as_i64()
+        .unwrap();
+    let path = format!("/api/v1/reports/compliance?course_id={course}&days=90");
+    let json = app.get(&path, Some(&bureau)).await;
+    assert_eq!(json.status, StatusCode::OK, "{}", json.text);
+    let items = json.body["items"].as_array().unwrap();
+    assert!(
+        items.len() > 2_000,
+        "long enough to span many pieces: {}",
+        items.len()
+    );
+    assert_eq!(json.body["total"], items.len());
+
+    let csv = app
+        .client
+        .get(format!("{}{path}&format=csv", app.base))
+        .bearer_auth(&bureau)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), StatusCode::OK);
+    let bytes = csv.bytes().await.unwrap();
+    assert_eq!(&bytes[..3], b"\xEF\xBB\xBF");
+    let mut reader = ::csv::Reader::from_reader(&bytes[3..]);
+    assert_eq!(&reader.headers().unwrap()[0], "企业");
+    let rows: Vec<::csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), items.len(), "every row, once");
+    for (row, item) in rows.iter().zip(items) {
+        assert_eq!(
+            (&row[0], &row[2], &row[5]),
+            (
+                item["enterprise"].as_str().unwrap(),
+                item["name"].as_str().unwrap(),
+                item["status"].as_str().unwrap()
+            ),
+            "in the report's order"
+        );
+    }
+
+    let xlsx = app
+        .client
+        .get(format!("{}{path}&format=xlsx", app.base))
+        .bearer_auth(&bureau)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xlsx.status(), StatusCode::OK);
+    let bytes = xlsx.bytes().await.unwrap().to_vec();
+    use calamine::Reader as _;
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    let cells: Vec<Vec<String>> = sheet
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    assert_eq!(cells.len(), items.len() + 1, "a title row and every row");
+    assert_eq!(cells[0][0], "企业");
+    let last = items.last().unwrap();
+    assert_eq!(
+        cells.last().unwrap()[2],
+        last["name"].as_str().unwrap(),
+        "{:?} against {last}",
+        cells.last()
+    );
+}
