@@ -31,6 +31,11 @@ const ASSETS: &[Asset] = &[
         body: include_str!("../../assets/register.js"),
     },
     Asset {
+        name: "proctor.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../assets/proctor.js"),
+    },
+    Asset {
         name: "set-password.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("../../assets/set-password.js"),

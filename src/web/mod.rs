@@ -11,6 +11,7 @@ mod dashboard;
 mod exam;
 pub mod messages;
 mod mine;
+mod proctor;
 pub mod session;
 
 use crate::{AppState, auth::Caller, domain::Role};
@@ -48,6 +49,7 @@ pub fn routes(route: Route) -> Route {
             post(dashboard::retire_question),
         )
         .at("/me/registrations/:id/cancel", post(mine::cancel))
+        .at("/proctor/sittings/:id", get(proctor::live))
         .at("/assets/:name", get(assets::asset))
 }
 

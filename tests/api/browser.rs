@@ -523,12 +523,18 @@ async fn a_citizen_takes_the_whole_loop_on_a_phone_in_chromium() {
     assert_fits(&bureau, "the dashboard").await;
     screenshot(&bureau, "dashboard-phone").await;
     bureau.close().await.unwrap();
-    exam_page_at_desktop(&app, &driver, exam.sitting).await;
+    a_proctor_watches_a_candidate_and_gives_more_time(&app, &driver, exam.sitting).await;
 }
 
-/// The exam page of a second candidate at desktop size, for the screenshots: logging in
-/// from the exam link comes back to the exam.
-async fn exam_page_at_desktop(app: &TestApp, driver: &Driver, sitting: i64) {
+/// A second candidate takes the exam at desktop size (logging in from the exam link comes
+/// back to the exam) while the sitting's proctor watches the live roster on a phone: the
+/// answered count rises as the candidate answers, without a reload, and ten more minutes
+/// given by the proctor reach the candidate's countdown.
+async fn a_proctor_watches_a_candidate_and_gives_more_time(
+    app: &TestApp,
+    driver: &Driver,
+    sitting: i64,
+) {
     app.register_citizen(602, "林晓").await;
     let token = app.token(&phone(602), PASSWORD).await;
     let booked = app
@@ -552,5 +558,103 @@ async fn exam_page_at_desktop(app: &TestApp, driver: &Driver, sitting: i64) {
     log_in(&client, &phone(602)).await;
     css(&client, "[data-position=\"1\"]").await;
     screenshot(&client, "exam-desktop").await;
+    let attempt: i64 = attr(&client, "[data-attempt-id]", "data-attempt-id")
+        .await
+        .parse()
+        .unwrap();
+
+    // The sitting's proctor opens the live view on a phone.
+    let bureau = app.token("13900000001", PASSWORD).await;
+    let proctor_phone = phone(603);
+    let made = app
+        .post(
+            "/api/v1/users",
+            Some(&bureau),
+            json!({"name": "周监考", "phone": proctor_phone, "email": "zhou@example.cn",
+                   "password": PASSWORD, "roles": ["proctor"]}),
+        )
+        .await;
+    assert_eq!(made.status, reqwest::StatusCode::CREATED, "{}", made.text);
+    let assigned = app
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/sittings/{sitting}"),
+            Some(&bureau),
+            Some(json!({"proctor_ids": [made.body["id"]]})),
+        )
+        .await;
+    assert_eq!(
+        assigned.status,
+        reqwest::StatusCode::OK,
+        "{}",
+        assigned.text
+    );
+    let proctor = session(driver, PHONE, true).await;
+    proctor
+        .goto(&format!(
+            "{}/login?next=%2Fproctor%2Fsittings%2F{sitting}",
+            app.base
+        ))
+        .await
+        .unwrap();
+    log_in(&proctor, &proctor_phone).await;
+    let row = format!("[data-attempt-id=\"{attempt}\"]");
+    assert_eq!(
+        attr(&proctor, &format!("{row} [data-answered]"), "data-answered").await,
+        "0"
+    );
+
+    // The candidate answers two questions; the proctor's row follows without a reload.
+    let keys = app.keys(attempt).await;
+    choose(&client, 1, &keys[0][0]).await;
+    choose(&client, 2, &keys[1][0]).await;
+    until_save_state(&client, "saved", "the answers to be saved").await;
+    until(
+        &proctor,
+        &format!(
+            "return document.querySelector('{}').querySelector('[data-answered]').dataset.answered === '2';",
+            row.replace('\'', "\\'")
+        ),
+        "the proctor's roster to show two answers",
+    )
+    .await;
+    assert_fits(&proctor, "the proctor's live roster").await;
+    screenshot(&proctor, "proctor-phone").await;
+
+    // Ten more minutes, confirmed; the candidate's countdown moves by them.
+    let before: i64 = attr(
+        &client,
+        "[data-remaining-seconds]",
+        "data-remaining-seconds",
+    )
+    .await
+    .parse()
+    .unwrap();
+    css(
+        &proctor,
+        &format!("{row} [data-action=extend] button[type=submit]"),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    let started = Instant::now();
+    while proctor.accept_alert().await.is_err() {
+        assert!(
+            started.elapsed().as_secs() < 10,
+            "the extension asks to be confirmed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    until(
+        &client,
+        &format!(
+            "return Number(document.querySelector('[data-remaining-seconds]').dataset.remainingSeconds) > {};",
+            before + 8 * 60
+        ),
+        "the candidate's countdown to gain ten minutes",
+    )
+    .await;
+    proctor.close().await.unwrap();
     client.close().await.unwrap();
 }

@@ -676,3 +676,117 @@ async fn a_forgotten_password_is_reset_through_a_one_time_mailed_link() {
         "one time only"
     );
 }
+
+/// The proctor's live view: each attempt a row with its answered count and time left, for
+/// the sitting's proctor and the bureau; a proctor of another sitting and a candidate are
+/// refused on the server, and nobody signed in is sent to log in.
+#[tokio::test]
+async fn a_proctor_sees_the_live_roster_of_their_sitting_and_nobody_else_does() {
+    let app = spawn_app().await;
+    let exam = app.exam(Duration::hours(1), 1, false).await;
+    let mut proctor_ids = Vec::new();
+    for (n, email) in [(560u32, "p560@example.cn"), (561, "p561@example.cn")] {
+        let p = app
+            .post(
+                "/api/v1/users",
+                Some(&exam.bureau),
+                json!({"name": "监考员", "phone": phone(n), "email": email, "password": PASSWORD, "roles": ["proctor"]}),
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::CREATED, "{}", p.text);
+        proctor_ids.push(p.body["id"].as_i64().unwrap());
+    }
+    // Only the first is this sitting's proctor.
+    let assigned = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/sittings/{}", exam.sitting),
+            Some(&exam.bureau),
+            Some(json!({"proctor_ids": [proctor_ids[0]]})),
+        )
+        .await;
+    assert_eq!(assigned.status, StatusCode::OK, "{}", assigned.text);
+    let candidate = app.booked_candidate(exam.sitting, 562).await;
+    let start = app
+        .post(
+            &format!("/api/v1/sittings/{}/attempts", exam.sitting),
+            Some(&candidate),
+            json!({}),
+        )
+        .await;
+    let attempt = start.body["id"].as_i64().unwrap();
+    let keys = app.keys(attempt).await;
+    for position in [1u64, 2] {
+        let saved = app
+            .save(
+                &candidate,
+                attempt,
+                position,
+                &keys[position as usize - 1]
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>(),
+                1,
+            )
+            .await;
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    }
+    let path = format!("/proctor/sittings/{}", exam.sitting);
+
+    let mut proctor = Browser::new(&app);
+    proctor.log_in(&phone(560), PASSWORD).await;
+    let page = proctor.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    let row = format!("data-attempt-id=\"{attempt}\"");
+    assert_eq!(
+        page.count(&row),
+        1,
+        "one row for the attempt: {}",
+        page.html
+    );
+    let row_html = &page.html[page.html.find(&row).unwrap()..];
+    let row_html = &row_html[..row_html.find("</tr>").unwrap()];
+    assert!(row_html.contains("data-answered=\"2\""), "{row_html}");
+    let remaining: i64 = attribute_values(row_html, "data-remaining-seconds")[0]
+        .parse()
+        .unwrap();
+    assert!(
+        (55 * 60..=60 * 60).contains(&remaining),
+        "about an hour left by the server's clock: {remaining}"
+    );
+    assert!(row_html.contains("data-action=\"extend\""));
+    assert!(row_html.contains("data-action=\"terminate\""));
+    assert!(page.html.contains("/assets/proctor.js"));
+    assert_eq!(
+        proctor.get("/assets/proctor.js").await.status,
+        StatusCode::OK
+    );
+
+    let mut bureau = Browser::new(&app);
+    bureau.log_in("13900000001", PASSWORD).await;
+    let overseen = bureau.get(&path).await;
+    assert_eq!(overseen.status, StatusCode::OK);
+    assert_eq!(overseen.count(&row), 1, "the bureau oversees every sitting");
+
+    let mut other = Browser::new(&app);
+    other.log_in(&phone(561), PASSWORD).await;
+    let refused = other.get(&path).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(!refused.html.contains(&row), "nothing of the roster leaks");
+
+    // The candidate, signed in with their session (made without a password).
+    let mut citizen = Browser::new(&app);
+    citizen
+        .cookies
+        .insert("sc_session".into(), candidate.clone());
+    assert_eq!(citizen.get("/me").await.status, StatusCode::OK);
+    assert_eq!(citizen.get(&path).await.status, StatusCode::FORBIDDEN);
+
+    let stranger = Browser::new(&app).get(&path).await;
+    assert_eq!(stranger.status, StatusCode::SEE_OTHER);
+    assert!(
+        stranger.location.starts_with("/login?next="),
+        "{}",
+        stranger.location
+    );
+}
