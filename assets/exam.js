@@ -162,6 +162,7 @@
   }
 
   window.addEventListener('online', function () {
+    report('reconnected');
     retryDelay = 1000;
     flush();
     checkStatus();
@@ -273,8 +274,25 @@
     }).catch(function () { /* offline: the save state says so */ });
   }
   setInterval(checkStatus, 15000);
+  // The proctor sees when the page was left and when it came back after losing the network
+  // (the attempt's events); a report that cannot be sent is not retried: it is a hint for
+  // the proctor, not an answer.
+  function report(kind) {
+    fetch(api + '/events', {
+      method: 'POST',
+      credentials: 'same-origin',
+      keepalive: true,
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+      body: JSON.stringify({ kind: kind })
+    }).catch(function () {});
+  }
   document.addEventListener('visibilitychange', function () {
-    if (document.visibilityState === 'visible') checkStatus();
+    if (document.visibilityState === 'visible') {
+      report('page_visible');
+      checkStatus();
+    } else {
+      report('page_hidden');
+    }
   });
 
   // --- Handing in.

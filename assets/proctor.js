@@ -32,7 +32,7 @@
     // page is next opened (a reload is never needed to follow the figures).
     tr = document.createElement('tr');
     tr.setAttribute('data-attempt-id', item.attempt_id);
-    var cells = [['考生', null], ['状态', 'status'], ['已答', null], ['剩余时间', null], ['最近在线', 'last-seen'], ['操作', 'actions']];
+    var cells = [['考生', null], ['状态', 'status'], ['已答', null], ['剩余时间', null], ['最近在线', 'last-seen'], ['离开页面 / 断线重连', null], ['操作', 'actions']];
     cells.forEach(function (c, i) {
       var td = document.createElement('td');
       td.setAttribute('data-label', c[0]);
@@ -40,6 +40,7 @@
       if (i === 0) td.textContent = item.name;
       if (i === 2) td.setAttribute('data-answered', '0');
       if (i === 3) td.setAttribute('data-remaining-seconds', '0');
+      if (i === 5) td.setAttribute('data-left-page', '0');
       tr.appendChild(td);
     });
     table.tBodies[0].appendChild(tr);
@@ -58,6 +59,11 @@
     left.textContent = clock(item.remaining_seconds);
     tr.querySelector('[data-cell=status]').textContent = labels[item.status] || item.status;
     tr.querySelector('[data-cell=last-seen]').textContent = seen(item.last_seen_at);
+    var away = tr.querySelector('[data-left-page]');
+    away.setAttribute('data-left-page', String(item.left_page));
+    away.setAttribute('data-reconnects', String(item.reconnects));
+    away.textContent = item.left_page + ' 次 / ' + item.reconnects + ' 次';
+    away.classList.toggle('warn', item.left_page + item.reconnects > 0);
     if (item.status !== 'in_progress') {
       var actions = tr.querySelector('[data-cell=actions]');
       if (actions) actions.textContent = '';

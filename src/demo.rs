@@ -87,9 +87,10 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<()> {
             None,
         ),
     ];
+    let mut proctor_ids = Vec::new();
     for (name, phone, email, role, enterprise_id) in staff {
         let street_id = (role == Role::StreetOfficer).then_some(street_ids[0]);
-        accounts::create_staff(
+        let made = accounts::create_staff(
             state,
             StaffAccount {
                 name,
@@ -104,6 +105,9 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<()> {
             },
         )
         .await?;
+        if role == Role::Proctor {
+            proctor_ids.push(made.id);
+        }
     }
     let citizen = accounts::register_citizen(
         state,
@@ -119,7 +123,8 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<()> {
     )
     .await?;
     // An online sitting of the first-responder exam, open for a week, with the demo citizen
-    // booked: log in as 13800000004 and start it from Swagger UI.
+    // booked (13800000004 starts it from 我的) and the demo proctor watching it (13800000002,
+    // 监考).
     if let Some(course) = crate::courses::store::course_by_code(&state.db, "FR-THEORY").await? {
         let now = chrono::Utc::now();
         let sitting = crate::sittings::create(
@@ -136,7 +141,7 @@ pub async fn seed_if_empty(state: &AppState) -> anyhow::Result<()> {
                 },
                 registration_opens_at: None,
                 registration_closes_at: None,
-                proctor_ids: vec![],
+                proctor_ids,
             },
         )
         .await?;

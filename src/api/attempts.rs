@@ -292,6 +292,10 @@ pub struct LiveRow {
     pub answered: u64,
     pub remaining_seconds: i64,
     pub last_seen_at: Option<DateTime<Utc>>,
+    /// Times the candidate's page reported it was left (`page_hidden`).
+    pub left_page: i64,
+    /// Times the candidate's page came back after losing the network (`reconnected`).
+    pub reconnects: i64,
 }
 
 #[derive(Debug, Object)]
@@ -458,6 +462,8 @@ impl AttemptsApi {
                     0
                 },
                 last_seen_at: r.last_seen,
+                left_page: r.left_page,
+                reconnects: r.reconnects,
             })
             .collect();
         let total = items.len() as i64;

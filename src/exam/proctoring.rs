@@ -122,6 +122,10 @@ pub struct RosterEntry {
     pub name: String,
     pub answered: usize,
     pub last_seen: Option<DateTime<Utc>>,
+    /// Times the candidate's page was hidden (another app or tab), and came back after losing
+    /// the network.
+    pub left_page: i64,
+    pub reconnects: i64,
 }
 
 pub async fn live_roster(
@@ -132,6 +136,7 @@ pub async fn live_roster(
     sittings::require(state, sitting_id).await?;
     require_proctor_of(state, caller, sitting_id).await?;
     let mut out = Vec::new();
+    let away = store::away_counts(&state.db, sitting_id).await?;
     for (attempt, name) in store::for_sitting(&state.db, sitting_id).await? {
         let (answered, last_seen) = if attempt.status == AttemptStatus::InProgress {
             match state.live.snapshot(attempt.id).await.map_err(live_down)? {
@@ -148,11 +153,14 @@ pub async fn live_roster(
                 attempt.finished_at,
             )
         };
+        let (left_page, reconnects) = away.get(&attempt.id).copied().unwrap_or_default();
         out.push(RosterEntry {
             attempt,
             name,
             answered,
             last_seen,
+            left_page,
+            reconnects,
         });
     }
     Ok(out)

@@ -441,6 +441,28 @@ pub struct Event {
     pub at: DateTime<Utc>,
 }
 
+/// For each attempt of a sitting: how often its page was left and how often it came back
+/// after losing the network (what a proctor watches for), by attempt id.
+pub async fn away_counts(
+    db: &Db,
+    sitting_id: i64,
+) -> Result<std::collections::HashMap<i64, (i64, i64)>, sqlx::Error> {
+    let rows: Vec<(i64, i64, i64)> = with_pool!(db, pool => {
+        sqlx::query_as(
+            "SELECT e.attempt_id, \
+             SUM(CASE WHEN e.kind = 'page_hidden' THEN 1 ELSE 0 END), \
+             SUM(CASE WHEN e.kind = 'reconnected' THEN 1 ELSE 0 END) \
+             FROM attempt_events e JOIN attempts a ON a.id = e.attempt_id \
+             WHERE a.sitting_id = $1 AND e.kind IN ('page_hidden', 'reconnected') GROUP BY e.attempt_id",
+        )
+        .bind(sitting_id).fetch_all(pool).await?
+    });
+    Ok(rows
+        .into_iter()
+        .map(|(id, hidden, back)| (id, (hidden, back)))
+        .collect())
+}
+
 pub async fn events(db: &Db, attempt_id: i64) -> Result<Vec<Event>, sqlx::Error> {
     with_pool!(db, pool => {
         sqlx::query_as("SELECT kind, detail, actor_id, at FROM attempt_events WHERE attempt_id = $1 ORDER BY id")

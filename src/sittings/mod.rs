@@ -215,6 +215,23 @@ pub async fn create(state: &AppState, plan: SittingPlan) -> AppResult<Sitting> {
     require(state, id).await
 }
 
+/// The sittings a proctor oversees (the bureau: every one) that have not ended or ended in
+/// the last day, soonest first: what the proctor's console lists.
+pub async fn overseen_by(
+    state: &AppState,
+    caller: &crate::auth::Caller,
+) -> AppResult<Vec<Sitting>> {
+    let proctor = if caller.is_bureau() {
+        None
+    } else if caller.has(Role::Proctor) {
+        Some(caller.user_id)
+    } else {
+        return Err(AppError::forbidden("only proctors and the bureau"));
+    };
+    let from = Utc::now() - chrono::Duration::days(1);
+    Ok(store::overseen(&state.db, proctor, from, 200).await?)
+}
+
 pub async fn require(state: &AppState, id: i64) -> AppResult<Sitting> {
     store::sitting(&state.db, id)
         .await?

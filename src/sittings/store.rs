@@ -128,6 +128,32 @@ pub async fn list(
     })
 }
 
+/// Sittings whose window ends after `from`, in start order, at most `limit`: every one when
+/// `proctor` is None, else those that person proctors.
+pub async fn overseen(
+    db: &Db,
+    proctor: Option<i64>,
+    from: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Sitting>, sqlx::Error> {
+    let sql = format!(
+        "{SELECT} WHERE ends_at > $1 AND cancelled_at IS NULL \
+         AND ($2 IS NULL OR id IN (SELECT sitting_id FROM sitting_proctors WHERE user_id = $2)) \
+         ORDER BY starts_at, id LIMIT $3"
+    );
+    with_pool!(db, pool => {
+        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(from).bind(proctor).bind(limit).fetch_all(pool).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let proctors: Vec<i64> = sqlx::query_scalar("SELECT user_id FROM sitting_proctors WHERE sitting_id = $1 ORDER BY user_id")
+                .bind(row.id).fetch_all(pool).await?;
+            out.push(into_sitting(row, proctors));
+        }
+        Ok(out)
+    })
+}
+
 /// Applies a checked plan; cancels the registrations in `cut` and queues `mails`, all in
 /// one transaction.
 pub async fn update(

@@ -49,6 +49,7 @@ pub fn routes(route: Route) -> Route {
             post(dashboard::retire_question),
         )
         .at("/me/registrations/:id/cancel", post(mine::cancel))
+        .at("/proctor", get(proctor::sittings_list))
         .at("/proctor/sittings/:id", get(proctor::live))
         .at("/assets/:name", get(assets::asset))
 }
@@ -86,6 +87,13 @@ impl Layout {
                 Some(crate::access::Area::District | crate::access::Area::Street(_))
             )
         })
+    }
+
+    /// Whether the header links the proctor's console (proctors and the bureau).
+    pub fn proctors(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| u.is_bureau() || u.has(Role::Proctor))
     }
 
     /// The consoles this person may open, for the header.

@@ -26,6 +26,8 @@ struct Row {
     remaining_seconds: i64,
     remaining: String,
     last_seen: String,
+    left_page: i64,
+    reconnects: i64,
 }
 
 #[derive(Template)]
@@ -103,6 +105,8 @@ pub async fn live(req: &Request, Path(id): Path<i64>, Data(state): Data<&AppStat
                 remaining_seconds,
                 remaining: clock(remaining_seconds),
                 last_seen: r.last_seen.map(china_clock).unwrap_or_else(|| "—".into()),
+                left_page: r.left_page,
+                reconnects: r.reconnects,
             }
         })
         .collect();
@@ -118,6 +122,63 @@ pub async fn live(req: &Request, Path(id): Path<i64>, Data(state): Data<&AppStat
             window: format!("{} 至 {}", local(sitting.starts_at), local(sitting.ends_at)),
             questions,
             rows,
+        },
+    )
+}
+
+struct SittingRow {
+    id: i64,
+    course: String,
+    venue: String,
+    window: String,
+    booked: i64,
+    open_now: bool,
+}
+
+#[derive(Template)]
+#[template(path = "proctor_sittings.html")]
+struct SittingsPage<'a> {
+    layout: &'a Layout,
+    sittings: Vec<SittingRow>,
+}
+
+/// 监考场次: the sittings this person proctors (the bureau: all), each with a link to its
+/// live view.
+#[handler]
+pub async fn sittings_list(req: &Request, Data(state): Data<&AppState>) -> Response {
+    let layout = Layout::of(state, req).await;
+    let Some(caller) = layout.user.clone() else {
+        return to_login(req);
+    };
+    let overseen = match sittings::overseen_by(state, &caller).await {
+        Ok(s) => s,
+        Err(e) => return refused(state, &layout, &e),
+    };
+    let now = Utc::now();
+    let mut titles = std::collections::HashMap::new();
+    let mut rows = Vec::with_capacity(overseen.len());
+    for s in overseen {
+        if let std::collections::hash_map::Entry::Vacant(slot) = titles.entry(s.course_id) {
+            match courses::require(state, s.course_id).await {
+                Ok(c) => slot.insert(c.title),
+                Err(e) => return refused(state, &layout, &e),
+            };
+        }
+        rows.push(SittingRow {
+            id: s.id,
+            course: titles[&s.course_id].clone(),
+            venue: s.venue.describe(),
+            window: format!("{} 至 {}", local(s.starts_at), local(s.ends_at)),
+            booked: s.seats_taken,
+            open_now: s.status(now) == sittings::SittingStatus::Open,
+        });
+    }
+    render(
+        state,
+        &layout,
+        &SittingsPage {
+            layout: &layout,
+            sittings: rows,
         },
     )
 }

@@ -591,13 +591,18 @@ async fn a_proctor_watches_a_candidate_and_gives_more_time(
     );
     let proctor = session(driver, PHONE, true).await;
     proctor
-        .goto(&format!(
-            "{}/login?next=%2Fproctor%2Fsittings%2F{sitting}",
-            app.base
-        ))
+        .goto(&format!("{}/login?next=%2Fproctor", app.base))
         .await
         .unwrap();
     log_in(&proctor, &proctor_phone).await;
+    let open = css(
+        &proctor,
+        &format!("[data-sitting-id=\"{sitting}\"] [data-action=proctor]"),
+    )
+    .await;
+    assert_fits(&proctor, "the proctor's sittings").await;
+    screenshot(&proctor, "proctor-sittings-phone").await;
+    open.click().await.unwrap();
     let row = format!("[data-attempt-id=\"{attempt}\"]");
     assert_eq!(
         attr(&proctor, &format!("{row} [data-answered]"), "data-answered").await,

@@ -731,10 +731,32 @@ async fn a_proctor_sees_the_live_roster_of_their_sitting_and_nobody_else_does() 
             .await;
         assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
     }
+    // The candidate's page reports leaving twice and one reconnect.
+    for kind in ["page_hidden", "page_visible", "page_hidden", "reconnected"] {
+        let told = app
+            .post(
+                &format!("/api/v1/attempts/{attempt}/events"),
+                Some(&candidate),
+                json!({"kind": kind}),
+            )
+            .await;
+        assert!(told.status.is_success(), "{}", told.text);
+    }
     let path = format!("/proctor/sittings/{}", exam.sitting);
-
     let mut proctor = Browser::new(&app);
     proctor.log_in(&phone(560), PASSWORD).await;
+    let console = proctor.get("/proctor").await;
+    assert_eq!(console.status, StatusCode::OK, "{}", console.html);
+    assert_eq!(
+        attribute_values(&console.html, "data-sitting-id"),
+        vec![exam.sitting.to_string()],
+        "the proctor's sittings, each leading to its live view"
+    );
+    assert!(console.html.contains(&format!("href=\"{path}\"")));
+    assert!(
+        console.html.contains("href=\"/proctor\""),
+        "the header links the console"
+    );
     let page = proctor.get(&path).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.html);
     let row = format!("data-attempt-id=\"{attempt}\"");
@@ -747,6 +769,10 @@ async fn a_proctor_sees_the_live_roster_of_their_sitting_and_nobody_else_does() 
     let row_html = &page.html[page.html.find(&row).unwrap()..];
     let row_html = &row_html[..row_html.find("</tr>").unwrap()];
     assert!(row_html.contains("data-answered=\"2\""), "{row_html}");
+    assert!(
+        row_html.contains("data-left-page=\"2\" data-reconnects=\"1\""),
+        "{row_html}"
+    );
     let remaining: i64 = attribute_values(row_html, "data-remaining-seconds")[0]
         .parse()
         .unwrap();
@@ -772,6 +798,12 @@ async fn a_proctor_sees_the_live_roster_of_their_sitting_and_nobody_else_does() 
     other.log_in(&phone(561), PASSWORD).await;
     let refused = other.get(&path).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let others = other.get("/proctor").await;
+    assert_eq!(others.status, StatusCode::OK);
+    assert!(
+        attribute_values(&others.html, "data-sitting-id").is_empty(),
+        "a sitting proctored by someone else is not listed"
+    );
     assert!(!refused.html.contains(&row), "nothing of the roster leaks");
 
     // The candidate, signed in with their session (made without a password).
@@ -781,6 +813,9 @@ async fn a_proctor_sees_the_live_roster_of_their_sitting_and_nobody_else_does() 
         .insert("sc_session".into(), candidate.clone());
     assert_eq!(citizen.get("/me").await.status, StatusCode::OK);
     assert_eq!(citizen.get(&path).await.status, StatusCode::FORBIDDEN);
+    let not_staff = citizen.get("/proctor").await;
+    assert_eq!(not_staff.status, StatusCode::FORBIDDEN);
+    assert!(!citizen.get("/me").await.html.contains("href=\"/proctor\""));
 
     let stranger = Browser::new(&app).get(&path).await;
     assert_eq!(stranger.status, StatusCode::SEE_OTHER);
@@ -789,4 +824,32 @@ async fn a_proctor_sees_the_live_roster_of_their_sitting_and_nobody_else_does() 
         "{}",
         stranger.location
     );
+}
+
+/// The demo a newcomer clicks through (README): the demo citizen finds the booking on 我的,
+/// and the demo proctor finds that sitting under 监考 and opens its live roster.
+#[tokio::test]
+async fn the_demo_accounts_find_their_sitting() {
+    let app = crate::helpers::spawn_app_with(|env| {
+        env.insert("DEMO_DATA".into(), "true".into());
+        env.insert("SHIPPED_BANKS".into(), "true".into());
+    })
+    .await;
+    let mut citizen = Browser::new(&app);
+    citizen.log_in("13800000004", "safecert-demo-2026").await;
+    let me = citizen.get("/me").await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.count("data-registration-id="), 1, "{}", me.html);
+    assert_eq!(me.count("data-action=\"start-exam\""), 1);
+
+    let mut proctor = Browser::new(&app);
+    proctor.log_in("13800000002", "safecert-demo-2026").await;
+    let console = proctor.get("/proctor").await;
+    assert_eq!(console.status, StatusCode::OK);
+    let sittings = attribute_values(&console.html, "data-sitting-id");
+    assert_eq!(sittings.len(), 1, "{}", console.html);
+    let live = proctor
+        .get(&format!("/proctor/sittings/{}", sittings[0]))
+        .await;
+    assert_eq!(live.status, StatusCode::OK);
 }
