@@ -667,14 +667,7 @@ async fn exports_read_back_as_csv_and_xlsx_with_the_same_totals() {
         .await
         .unwrap();
     assert_eq!(xlsx.status(), StatusCode::OK);
-    let bytes = xlsx.bytes().await.unwrap().to_vec();
-    use calamine::Reader as _;
-    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
-    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
-    let cells: Vec<Vec<String>> = sheet
-        .rows()
-        .map(|r| r.iter().map(|c| c.to_string()).collect())
-        .collect();
+    let cells = xlsx_cells(xlsx).await;
     assert_eq!(cells[0][0], "分组");
     assert_eq!(cells[0][14], "90天内到期");
     let last = cells.last().unwrap();
@@ -703,6 +696,7 @@ async fn exports_read_back_as_csv_and_xlsx_with_the_same_totals() {
         .await
         .unwrap();
     assert_eq!(xlsx.status(), StatusCode::OK);
+    use calamine::Reader as _;
     let mut book =
         calamine::Xlsx::new(std::io::Cursor::new(xlsx.bytes().await.unwrap().to_vec())).unwrap();
     assert!(book.sheet_names()[0].starts_with("一人一档"));
@@ -946,14 +940,7 @@ async fn a_long_compliance_export_streams_every_row() {
         .await
         .unwrap();
     assert_eq!(xlsx.status(), StatusCode::OK);
-    let bytes = xlsx.bytes().await.unwrap().to_vec();
-    use calamine::Reader as _;
-    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
-    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
-    let cells: Vec<Vec<String>> = sheet
-        .rows()
-        .map(|r| r.iter().map(|c| c.to_string()).collect())
-        .collect();
+    let cells = xlsx_cells(xlsx).await;
     assert_eq!(cells.len(), items.len() + 1, "a title row and every row");
     assert_eq!(cells[0][0], "企业");
     let last = items.last().unwrap();
@@ -963,4 +950,16 @@ async fn a_long_compliance_export_streams_every_row() {
         "{:?} against {last}",
         cells.last()
     );
+}
+
+/// An xlsx response read back: the first sheet's cells as text, row by row.
+async fn xlsx_cells(response: reqwest::Response) -> Vec<Vec<String>> {
+    use calamine::Reader as _;
+    let bytes = response.bytes().await.unwrap().to_vec();
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    sheet
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect()
 }
