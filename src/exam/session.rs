@@ -7,6 +7,7 @@ use crate::{
     auth::Caller,
     error::{AppError, AppResult},
     live::{SaveResult, SessionInit, StoredAnswer},
+    paper::PaperFace,
     sittings::SittingStatus,
 };
 use chrono::Utc;
@@ -59,9 +60,25 @@ pub async fn start(
     sitting_id: i64,
     held_papers: &[String],
 ) -> AppResult<LiveView> {
-    let ctx = store::start_context(&state.db, sitting_id, caller.user_id)
-        .await?
-        .ok_or_else(|| AppError::not_found("sitting_not_found", "no such sitting"))?;
+    // Where papers are staged, the booking is read from the database while the paper is
+    // read from the live store, at the same time.
+    let (ctx, staged) = if state.live.stages_papers() {
+        let (ctx, staged) = tokio::join!(
+            store::start_context(&state.db, sitting_id, caller.user_id, false),
+            state.live.staged_paper(sitting_id, caller.user_id)
+        );
+        (
+            ctx?,
+            staged.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "staged paper unreadable; reading the database");
+                None
+            }),
+        )
+    } else {
+        let ctx = store::start_context(&state.db, sitting_id, caller.user_id, true).await?;
+        (ctx, None)
+    };
+    let ctx = ctx.ok_or_else(|| AppError::not_found("sitting_not_found", "no such sitting"))?;
     let Some((registration_id, true)) = ctx.registration else {
         return Err(AppError::Forbidden {
             code: "not_registered",
@@ -82,16 +99,21 @@ pub async fn start(
             "the exam window is not open: start between the sitting's starts_at and ends_at",
         ));
     }
-    let face = match ctx.face {
-        Some(face) => face,
-        None => {
-            prepare_papers(state, sitting_id).await?;
-            crate::paper::store::paper_face(&state.db, registration_id)
-                .await?
-                .ok_or_else(|| {
-                    AppError::Internal(anyhow::anyhow!("paper for {registration_id} not drawn"))
-                })?
-        }
+    let staged = staged.filter(|s| s.registration_id == registration_id);
+    let face = match (staged, ctx.face) {
+        (Some(staged), _) => staged.face,
+        (None, Some(face)) => face,
+        (None, None) => match crate::paper::store::paper_face(&state.db, registration_id).await? {
+            Some(face) => face,
+            None => {
+                prepare_papers(state, sitting_id).await?;
+                crate::paper::store::paper_face(&state.db, registration_id)
+                    .await?
+                    .ok_or_else(|| {
+                        AppError::Internal(anyhow::anyhow!("paper for {registration_id} not drawn"))
+                    })?
+            }
+        },
     };
     let deadline = (now + chrono::Duration::minutes(ctx.time_limit_minutes)).min(ctx.ends_at);
     let new = store::NewAttempt {
@@ -140,11 +162,7 @@ async fn resume(state: &AppState, attempt: Attempt, held_papers: &[String]) -> A
     let face = if holds_paper {
         None
     } else {
-        Some(
-            crate::paper::store::paper_face(&state.db, attempt.registration_id)
-                .await?
-                .ok_or_else(|| no_paper(&attempt))?,
-        )
+        Some(paper_of(state, &attempt).await?)
     };
     let answers = if attempt.status == AttemptStatus::InProgress {
         // The live session is there unless the store lost it: reopen it only then.
@@ -194,6 +212,21 @@ async fn resume(state: &AppState, attempt: Attempt, held_papers: &[String]) -> A
         answers,
         created: false,
     })
+}
+
+/// An attempt's paper: staged, else from the database.
+async fn paper_of(state: &AppState, attempt: &Attempt) -> AppResult<PaperFace> {
+    if let Ok(Some(staged)) = state
+        .live
+        .staged_paper(attempt.sitting_id, attempt.user_id)
+        .await
+        && staged.registration_id == attempt.registration_id
+    {
+        return Ok(staged.face);
+    }
+    crate::paper::store::paper_face(&state.db, attempt.registration_id)
+        .await?
+        .ok_or_else(|| no_paper(attempt))
 }
 
 /// Every attempt has a paper: one missing is a fault of ours, not the caller's.

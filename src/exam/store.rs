@@ -8,7 +8,10 @@ use super::{
 use crate::{
     db::Db,
     error::AppError,
-    paper::{Paper, PaperFace, store::face_from_row},
+    paper::{
+        Paper, PaperFace,
+        store::{FaceRow, face_from_row},
+    },
     with_pool, with_writer,
 };
 use chrono::{DateTime, Utc};
@@ -58,7 +61,8 @@ impl From<Row> for Attempt {
 }
 
 /// Everything a start decides on, read in one query: the sitting's window and course, the
-/// caller's booking, whether an attempt exists, and the paper's face (when no attempt does).
+/// caller's booking, whether an attempt exists, and the paper's face (when no attempt does,
+/// and only when asked: a paper staged in the live store spares the database sending it).
 /// A start storm runs thousands of these in seconds; six queries each were most of its work.
 pub struct StartContext {
     pub starts_at: DateTime<Utc>,
@@ -94,19 +98,29 @@ pub async fn start_context(
     db: &Db,
     sitting_id: i64,
     user_id: i64,
+    with_face: bool,
 ) -> Result<Option<StartContext>, AppError> {
-    let row: Option<StartRow> = with_pool!(db, pool => {
-        sqlx::query_as(
-            "SELECT s.starts_at, s.ends_at, s.cancelled_at, s.course_id, c.time_limit_minutes, \
-             r.id AS registration_id, r.status AS registration_status, a.id AS attempt_id, \
-             p.registration_id AS paper_id, p.candidate_view, p.option_keys, p.max_score AS paper_max_score, \
+    const COMMON: &str = "SELECT s.starts_at, s.ends_at, s.cancelled_at, s.course_id, c.time_limit_minutes, \
+         r.id AS registration_id, r.status AS registration_status, a.id AS attempt_id, ";
+    const FROM: &str = "FROM sittings s JOIN courses c ON c.id = s.course_id \
+         LEFT JOIN registrations r ON r.sitting_id = s.id AND r.user_id = $2 \
+         LEFT JOIN attempts a ON a.registration_id = r.id ";
+    let sql = if with_face {
+        format!(
+            "{COMMON} p.registration_id AS paper_id, p.candidate_view, p.option_keys, p.max_score AS paper_max_score, \
              CASE WHEN p.candidate_view IS NULL THEN p.content END AS content \
-             FROM sittings s JOIN courses c ON c.id = s.course_id \
-             LEFT JOIN registrations r ON r.sitting_id = s.id AND r.user_id = $2 \
-             LEFT JOIN attempts a ON a.registration_id = r.id \
-             LEFT JOIN papers p ON p.registration_id = r.id AND a.id IS NULL \
-             WHERE s.id = $1",
+             {FROM} LEFT JOIN papers p ON p.registration_id = r.id AND a.id IS NULL WHERE s.id = $1"
         )
+    } else {
+        format!(
+            "{COMMON} CAST(NULL AS BIGINT) AS paper_id, CAST(NULL AS TEXT) AS candidate_view, \
+             CAST(NULL AS TEXT) AS option_keys, CAST(NULL AS DOUBLE PRECISION) AS paper_max_score, \
+             CAST(NULL AS TEXT) AS content {FROM} WHERE s.id = $1"
+        )
+    };
+    let row: Option<StartRow> = with_pool!(db, pool => {
+        // Built only from the constants above.
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(sitting_id)
         .bind(user_id)
         .fetch_optional(pool)
@@ -141,33 +155,63 @@ pub async fn insert_paper(
     registration_id: i64,
     paper: &Paper,
     now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
+) -> Result<Option<PaperFace>, sqlx::Error> {
     let content = serde_json::to_string(paper).expect("paper serialises");
     let face = paper.face();
-    with_pool!(db, pool => {
+    let inserted = with_pool!(db, pool => {
         sqlx::query(
             "INSERT INTO papers (registration_id, seed, content, created_at, candidate_view, option_keys, max_score) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (registration_id) DO NOTHING",
         )
         .bind(registration_id).bind(paper.seed as i64).bind(content).bind(now)
-        .bind(face.questions_json).bind(face.option_keys.join(",")).bind(face.max_score)
+        .bind(&face.questions_json).bind(face.option_keys.join(",")).bind(face.max_score)
         .execute(pool).await.map(|r| r.rows_affected())
     })?;
-    Ok(())
+    Ok((inserted == 1).then_some(face))
 }
 
-/// Booked registrations of a sitting that have no paper yet.
+/// Booked registrations of a sitting that have no paper yet: (registration id, user id).
 pub async fn registrations_without_paper(
     db: &Db,
     sitting_id: i64,
-) -> Result<Vec<i64>, sqlx::Error> {
+) -> Result<Vec<(i64, i64)>, sqlx::Error> {
     with_pool!(db, pool => {
-        sqlx::query_scalar(
-            "SELECT r.id FROM registrations r WHERE r.sitting_id = $1 AND r.status = 'booked' \
+        sqlx::query_as(
+            "SELECT r.id, r.user_id FROM registrations r WHERE r.sitting_id = $1 AND r.status = 'booked' \
              AND NOT EXISTS (SELECT 1 FROM papers p WHERE p.registration_id = r.id) ORDER BY r.id",
         )
         .bind(sitting_id).fetch_all(pool).await
     })
+}
+
+/// A page of a sitting's drawn papers, booked registrations only, after `after` in
+/// registration order: (user id, registration id, the paper's face as stored).
+pub async fn drawn_papers(
+    db: &Db,
+    sitting_id: i64,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<(i64, i64, FaceRow)>, sqlx::Error> {
+    let rows: Vec<(
+        i64,
+        i64,
+        Option<String>,
+        Option<String>,
+        Option<f64>,
+        Option<String>,
+    )> = with_pool!(db, pool => {
+        sqlx::query_as(
+            "SELECT r.user_id, r.id, p.candidate_view, p.option_keys, p.max_score, \
+             CASE WHEN p.candidate_view IS NULL THEN p.content END \
+             FROM registrations r JOIN papers p ON p.registration_id = r.id \
+             WHERE r.sitting_id = $1 AND r.status = 'booked' AND r.id > $2 ORDER BY r.id LIMIT $3",
+        )
+        .bind(sitting_id).bind(after).bind(limit).fetch_all(pool).await
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|(user, reg, view, keys, max, content)| (user, reg, (view, keys, max, content)))
+        .collect())
 }
 
 /// Sittings not cancelled whose window starts before `until` and has not ended.

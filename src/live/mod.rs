@@ -46,6 +46,13 @@ pub struct SessionInit {
     pub fresh: bool,
 }
 
+/// A candidate's drawn paper as a start needs it, staged before the window opens.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StagedPaper {
+    pub registration_id: i64,
+    pub face: crate::paper::PaperFace,
+}
+
 /// A live session as read.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
@@ -196,6 +203,49 @@ impl LiveSessions {
         match self {
             LiveSessions::Local(s) => s.touch(attempt_id, now).await,
             LiveSessions::Redis(s) => s.touch(attempt_id, now).await,
+        }
+    }
+
+    /// Whether this store keeps staged papers. The in-process store does not: its database
+    /// is in the same process, so a staged copy would only cost memory.
+    pub fn stages_papers(&self) -> bool {
+        matches!(self, LiveSessions::Redis(_))
+    }
+
+    /// True the first time a sitting is claimed for staging until `until`.
+    pub async fn mark_staged(
+        &self,
+        sitting_id: i64,
+        until: DateTime<Utc>,
+    ) -> Result<bool, LiveUnavailable> {
+        match self {
+            LiveSessions::Local(_) => Ok(false),
+            LiveSessions::Redis(s) => s.mark_staged(sitting_id, until).await,
+        }
+    }
+
+    /// Stages papers of a sitting, each under its candidate's user id, kept until `until`.
+    pub async fn stage_papers(
+        &self,
+        sitting_id: i64,
+        until: DateTime<Utc>,
+        papers: &[(i64, StagedPaper)],
+    ) -> Result<(), LiveUnavailable> {
+        match self {
+            LiveSessions::Local(_) => Ok(()),
+            LiveSessions::Redis(s) => s.stage_papers(sitting_id, until, papers).await,
+        }
+    }
+
+    /// The paper staged for this candidate of this sitting, if any.
+    pub async fn staged_paper(
+        &self,
+        sitting_id: i64,
+        user_id: i64,
+    ) -> Result<Option<StagedPaper>, LiveUnavailable> {
+        match self {
+            LiveSessions::Local(_) => Ok(None),
+            LiveSessions::Redis(s) => s.staged_paper(sitting_id, user_id).await,
         }
     }
 }

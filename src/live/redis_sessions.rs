@@ -4,10 +4,17 @@
 //! app instances can never interleave a save with a close. Fields:
 //! `user`, `deadline` (ms), `state` (open | grading), `claimed` (ms), `n` (positions),
 //! `k:<pos>` (accepted keys), `a:<pos>` (`<seq>|<keys>`), `seen` (ms).
+//!
+//! Papers drawn ahead of a sitting are staged too, one hash per candidate,
+//! `{prefix}:paper:{<sitting>:<user>}` (`reg`, `q` the rendered questions, `keys`, `max`), so a
+//! start reads its ~40 KB paper from here rather than from the database. A paper never
+//! changes once drawn, so a staged copy is never stale; it expires after the sitting.
 
 use super::{
-    LiveUnavailable, SaveResult, SessionInit, Snapshot, StoredAnswer, decode_choice, encode_choice,
+    LiveUnavailable, SaveResult, SessionInit, Snapshot, StagedPaper, StoredAnswer, decode_choice,
+    encode_choice,
 };
+use crate::paper::PaperFace;
 use chrono::{DateTime, TimeZone, Utc};
 use redis::{
     Script,
@@ -283,6 +290,91 @@ impl RedisSessions {
             .await
             .map(|_| ())
             .map_err(unavailable)
+    }
+
+    fn paper_key(&self, sitting_id: i64, user_id: i64) -> String {
+        format!("{}:paper:{{{sitting_id}:{user_id}}}", self.prefix)
+    }
+
+    /// True the first time it is asked for a sitting until `until` (so one instance stages
+    /// a sitting's papers once, not every instance on every round of the job).
+    pub async fn mark_staged(
+        &self,
+        sitting_id: i64,
+        until: DateTime<Utc>,
+    ) -> Result<bool, LiveUnavailable> {
+        let mut conn = self.conn(sitting_id);
+        let set: Option<String> = redis::cmd("SET")
+            .arg(format!("{}:staged:{{{sitting_id}}}", self.prefix))
+            .arg(1)
+            .arg("NX")
+            .arg("PXAT")
+            .arg(ms(until))
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(set.is_some())
+    }
+
+    pub async fn stage_papers(
+        &self,
+        sitting_id: i64,
+        until: DateTime<Utc>,
+        papers: &[(i64, StagedPaper)],
+    ) -> Result<(), LiveUnavailable> {
+        let mut conn = self.conn(sitting_id);
+        let mut pipe = redis::pipe();
+        for (user_id, paper) in papers {
+            let key = self.paper_key(sitting_id, *user_id);
+            pipe.cmd("HSET")
+                .arg(&key)
+                .arg("reg")
+                .arg(paper.registration_id)
+                .arg("q")
+                .arg(&paper.face.questions_json)
+                .arg("keys")
+                .arg(paper.face.option_keys.join(","))
+                .arg("max")
+                .arg(paper.face.max_score)
+                .ignore();
+            pipe.cmd("PEXPIREAT").arg(&key).arg(ms(until)).ignore();
+        }
+        pipe.query_async::<()>(&mut conn).await.map_err(unavailable)
+    }
+
+    pub async fn staged_paper(
+        &self,
+        sitting_id: i64,
+        user_id: i64,
+    ) -> Result<Option<StagedPaper>, LiveUnavailable> {
+        let mut conn = self.conn(user_id);
+        let (registration_id, questions_json, keys, max_score): (
+            Option<i64>,
+            Option<String>,
+            Option<String>,
+            Option<f64>,
+        ) = redis::cmd("HMGET")
+            .arg(self.paper_key(sitting_id, user_id))
+            .arg("reg")
+            .arg("q")
+            .arg("keys")
+            .arg("max")
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(match (registration_id, questions_json, keys, max_score) {
+            (Some(registration_id), Some(questions_json), Some(keys), Some(max_score)) => {
+                Some(StagedPaper {
+                    registration_id,
+                    face: PaperFace {
+                        questions_json,
+                        option_keys: keys.split(',').map(str::to_string).collect(),
+                        max_score,
+                    },
+                })
+            }
+            _ => None,
+        })
     }
 
     pub async fn touch(&self, attempt_id: i64, now: DateTime<Utc>) -> Result<(), LiveUnavailable> {

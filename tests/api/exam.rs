@@ -418,6 +418,119 @@ async fn a_room_starting_at_once_gets_one_attempt_each() {
     }
 }
 
+/// Papers are drawn (and, with Redis, staged in the live store) ahead of the window, and a
+/// start serves that paper; the staged copy carries no booking or window, so the database
+/// still decides both: a booking cancelled after staging is refused, a sitting moved after
+/// staging opens when it now says, and a late booking, never staged, still starts.
+#[tokio::test]
+async fn papers_staged_ahead_serve_starts_and_the_database_still_decides_who_starts() {
+    let app = spawn_app().await;
+    let exam = app.exam(Duration::hours(1), 1, false).await;
+    let sitting = app
+        .open_sitting(&exam.bureau, exam.course, Duration::hours(2))
+        .await;
+    let path = format!("/api/v1/sittings/{sitting}");
+    let moved = |starts_at: chrono::DateTime<Utc>| {
+        app.call(
+            Method::PATCH,
+            &path,
+            Some(&exam.bureau),
+            Some(json!({"starts_at": starts_at})),
+        )
+    };
+    let r = moved(Utc::now() + Duration::minutes(30)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let mut booked = Vec::new();
+    for n in 0..2 {
+        let (user, token) = app.quick_candidate(n).await;
+        let r = app
+            .post(
+                &format!("/api/v1/sittings/{sitting}/registrations"),
+                Some(&token),
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        booked.push((user, token, r.body["id"].as_i64().unwrap()));
+    }
+    let drawn = safecert::exam::jobs::prepare_upcoming(&app.state)
+        .await
+        .unwrap();
+    assert_eq!(drawn, 2, "both papers drawn ahead of the window");
+    for (user, _, registration) in &booked {
+        let in_db = safecert::paper::store::paper_face(&app.state.db, *registration)
+            .await
+            .unwrap()
+            .expect("drawn");
+        let staged = app.state.live.staged_paper(sitting, *user).await.unwrap();
+        if app.state.live.stages_papers() {
+            let staged = staged.expect("staged in the live store");
+            assert_eq!(
+                (staged.registration_id, staged.face),
+                (*registration, in_db)
+            );
+        } else {
+            assert!(staged.is_none(), "the in-process store keeps no copies");
+        }
+    }
+    let (_, cancelled_token, cancelled) = &booked[1];
+    let r = app
+        .post(
+            &format!("/api/v1/registrations/{cancelled}/cancel"),
+            Some(cancelled_token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+
+    let start = |token: String| {
+        let app = &app;
+        async move {
+            app.post(
+                &format!("/api/v1/sittings/{sitting}/attempts"),
+                Some(&token),
+                json!({}),
+            )
+            .await
+        }
+    };
+    let (_, token, registration) = &booked[0];
+    let early = start(token.clone()).await;
+    assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.text);
+    assert_eq!(early.body["code"], "sitting_not_open");
+
+    let r = moved(Utc::now() - Duration::minutes(1)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let started = start(token.clone()).await;
+    assert_eq!(started.status, StatusCode::CREATED, "{}", started.text);
+    let in_db = safecert::paper::store::paper_face(&app.state.db, *registration)
+        .await
+        .unwrap()
+        .unwrap();
+    let drawn: Value = serde_json::from_str(&in_db.questions_json).unwrap();
+    assert_eq!(
+        started.body["questions"], drawn,
+        "the paper drawn ahead, unchanged"
+    );
+
+    let refused = start(cancelled_token.clone()).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
+    assert_eq!(refused.body["code"], "not_registered");
+
+    let late = app.booked_candidate(sitting, 2).await;
+    let late_start = start(late).await;
+    assert_eq!(
+        late_start.status,
+        StatusCode::CREATED,
+        "{}",
+        late_start.text
+    );
+    assert_eq!(
+        late_start.body["questions"].as_array().map(Vec::len),
+        Some(3)
+    );
+}
+
 #[tokio::test]
 async fn papers_on_postgresql_are_stored_with_lz4() {
     let app = spawn_app().await;
