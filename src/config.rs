@@ -215,7 +215,7 @@ impl Config {
                     origins
                 }
             },
-            max_in_flight: match number("MAX_IN_FLIGHT", 256)? {
+            max_in_flight: match number("MAX_IN_FLIGHT", 1024)? {
                 0 => return Err(bad("MAX_IN_FLIGHT", "at least 1")),
                 n => n as usize,
             },

@@ -79,16 +79,8 @@ impl Vault {
     }
 
     pub fn seal(&self, doc: &IdDocument) -> SealedIdNumber {
-        let mut nonce = [0u8; 12];
-        OsRng.fill_bytes(&mut nonce);
-        let ciphertext = self
-            .cipher
-            .encrypt(Nonce::from_slice(&nonce), doc.number().as_bytes())
-            .expect("AES-GCM encryption of a short string cannot fail");
-        let mut stored = nonce.to_vec();
-        stored.extend_from_slice(&ciphertext);
         SealedIdNumber {
-            cipher: B64.encode(stored),
+            cipher: self.seal_bytes(doc.number().as_bytes()),
             lookup_hash: self.lookup_hash(doc.id_type(), doc.number()),
             masked: mask_id_number(doc.number()),
         }
@@ -105,13 +97,30 @@ impl Vault {
     }
 
     pub fn open(&self, cipher: &str) -> anyhow::Result<String> {
-        let bytes = B64.decode(cipher)?;
-        anyhow::ensure!(bytes.len() > 12, "sealed ID number too short");
-        let plain = self
+        Ok(String::from_utf8(self.open_bytes(cipher)?)?)
+    }
+
+    /// Encrypts any bytes (base64 of nonce and ciphertext), e.g. an uploaded staff roster
+    /// that a page hands back on confirming: the browser holds it but can neither read the
+    /// ID numbers in it nor alter it unnoticed.
+    pub fn seal_bytes(&self, plain: &[u8]) -> String {
+        let mut nonce = [0u8; 12];
+        OsRng.fill_bytes(&mut nonce);
+        let ciphertext = self
             .cipher
+            .encrypt(Nonce::from_slice(&nonce), plain)
+            .expect("AES-GCM encryption of an in-memory buffer cannot fail");
+        let mut stored = nonce.to_vec();
+        stored.extend_from_slice(&ciphertext);
+        B64.encode(stored)
+    }
+
+    pub fn open_bytes(&self, sealed: &str) -> anyhow::Result<Vec<u8>> {
+        let bytes = B64.decode(sealed.trim())?;
+        anyhow::ensure!(bytes.len() > 12, "sealed value too short");
+        self.cipher
             .decrypt(Nonce::from_slice(&bytes[..12]), &bytes[12..])
-            .map_err(|_| anyhow::anyhow!("ID number does not decrypt with this key"))?;
-        Ok(String::from_utf8(plain)?)
+            .map_err(|_| anyhow::anyhow!("does not decrypt with this key"))
     }
 }
 

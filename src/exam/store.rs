@@ -192,14 +192,15 @@ pub async fn drawn_papers(
     after: i64,
     limit: i64,
 ) -> Result<Vec<(i64, i64, FaceRow)>, sqlx::Error> {
-    let rows: Vec<(
+    type Row = (
         i64,
         i64,
         Option<String>,
         Option<String>,
         Option<f64>,
         Option<String>,
-    )> = with_pool!(db, pool => {
+    );
+    let rows: Vec<Row> = with_pool!(db, pool => {
         sqlx::query_as(
             "SELECT r.user_id, r.id, p.candidate_view, p.option_keys, p.max_score, \
              CASE WHEN p.candidate_view IS NULL THEN p.content END \

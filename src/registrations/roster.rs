@@ -77,7 +77,7 @@ pub fn read(bytes: &[u8], xlsx: bool) -> Result<Vec<RosterRow>, Vec<LineIssue>> 
     }
     .map_err(|(line, reason)| vec![issue(line, reason)])?;
     let Some((header_index, columns)) = tabular::header(&rows, column) else {
-        return Err(vec![issue(1, "the roster is empty".into())]);
+        return Err(vec![issue(1, "名单是空的".into())]);
     };
     let col = |c: Column| columns.iter().find(|(k, _)| *k == c).map(|(_, i)| *i);
     let missing: Vec<&str> = [
@@ -93,7 +93,7 @@ pub fn read(bytes: &[u8], xlsx: bool) -> Result<Vec<RosterRow>, Vec<LineIssue>> 
     if !missing.is_empty() {
         return Err(vec![issue(
             header_index + 1,
-            format!("the header row lacks {}", missing.join(", ")),
+            format!("表头缺少这些列：{}", missing.join("、")),
         )]);
     }
     let mut out = Vec::new();
@@ -114,13 +114,24 @@ pub fn read(bytes: &[u8], xlsx: bool) -> Result<Vec<RosterRow>, Vec<LineIssue>> 
         };
         let parsed = (|| -> Result<RosterRow, String> {
             let kind = id_type(&cell(Column::IdType))
-                .ok_or_else(|| format!("unknown 证件类型 {:?}", cell(Column::IdType)))?;
+                .ok_or_else(|| {
+                    format!(
+                        "证件类型“{}”无法识别（可填：身份证、港澳台居民居住证、外国人永久居留身份证、护照）",
+                        cell(Column::IdType)
+                    )
+                })?;
             Ok(RosterRow {
                 line,
-                name: PersonName::parse(&cell(Column::Name)).map_err(|e| e.to_string())?,
-                id: IdDocument::parse(kind, &cell(Column::IdNumber)).map_err(|e| e.to_string())?,
-                phone: Phone::parse(&cell(Column::Phone)).map_err(|e| e.to_string())?,
-                email: Email::parse(&cell(Column::Email)).map_err(|e| e.to_string())?,
+                name: PersonName::parse(&cell(Column::Name)).map_err(|e| e.in_chinese())?,
+                id: IdDocument::parse(kind, &cell(Column::IdNumber)).map_err(|e| {
+                    if kind == IdType::ResidentId {
+                        e.in_chinese()
+                    } else {
+                        "证件号码有误，请与证件核对。".to_string()
+                    }
+                })?,
+                phone: Phone::parse(&cell(Column::Phone)).map_err(|e| e.in_chinese())?,
+                email: Email::parse(&cell(Column::Email)).map_err(|e| e.in_chinese())?,
                 job_role: Some(cell(Column::JobRole)).filter(|r| !r.is_empty()),
             })
         })();
@@ -129,16 +140,12 @@ pub fn read(bytes: &[u8], xlsx: bool) -> Result<Vec<RosterRow>, Vec<LineIssue>> 
             Ok(r) => {
                 let mut clash = None;
                 for (seen, key, what) in [
-                    (&mut seen_id, r.id.number().to_string(), "ID number"),
-                    (
-                        &mut seen_phone,
-                        r.phone.as_str().to_string(),
-                        "mobile number",
-                    ),
-                    (&mut seen_email, r.email.as_str().to_string(), "email"),
+                    (&mut seen_id, r.id.number().to_string(), "证件号码"),
+                    (&mut seen_phone, r.phone.as_str().to_string(), "手机号"),
+                    (&mut seen_email, r.email.as_str().to_string(), "邮箱"),
                 ] {
                     if let Some(first) = seen.insert(key, line) {
-                        clash.get_or_insert(format!("the same {what} as row {first}"));
+                        clash.get_or_insert(format!("{what}与第 {first} 行重复"));
                     }
                 }
                 match clash {
@@ -149,10 +156,7 @@ pub fn read(bytes: &[u8], xlsx: bool) -> Result<Vec<RosterRow>, Vec<LineIssue>> 
         }
     }
     if out.is_empty() && errors.is_empty() {
-        errors.push(issue(
-            header_index + 2,
-            "no staff below the header row".into(),
-        ));
+        errors.push(issue(header_index + 2, "表头下面没有人员".into()));
     }
     if errors.is_empty() {
         Ok(out)
@@ -165,6 +169,7 @@ pub fn read(bytes: &[u8], xlsx: bool) -> Result<Vec<RosterRow>, Vec<LineIssue>> 
 #[derive(Debug, Clone)]
 pub struct Enrolled {
     pub line: usize,
+    pub name: String,
     pub user_id: i64,
     pub registration_id: i64,
     pub seat: i64,
@@ -181,15 +186,105 @@ pub struct EnrolmentReport {
     pub rows: Vec<Enrolled>,
 }
 
-/// Books a whole roster into a sitting for an enterprise.
-pub async fn enrol(
+/// What a roster will do to one person, as the preview shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Planned {
+    /// Nobody holds this ID: an account is made and a link to set its password mailed.
+    NewAccount,
+    /// An account without an enterprise: it is tied to this one and booked.
+    Link,
+    /// An account of this (or another) enterprise's staff, booked.
+    Book,
+    /// Booked in this sitting already: nothing changes.
+    AlreadyBooked,
+}
+
+/// One row of a roster checked without writing anything.
+pub struct PreviewRow {
+    pub line: usize,
+    pub name: String,
+    pub id_masked: String,
+    pub phone_masked: String,
+    pub job_role: Option<String>,
+    pub planned: Planned,
+}
+
+/// Everything an upload was checked against, before a write.
+struct Checked {
+    enterprise: crate::org::Enterprise,
+    sitting: sittings::Sitting,
+    course: courses::Course,
+    /// Each row with the account that holds its ID (if any) and whether it is booked already.
+    people: Vec<(Option<User>, RosterRow, bool)>,
+}
+
+impl Checked {
+    fn planned(known: &Option<User>, already_booked: bool) -> Planned {
+        match known {
+            _ if already_booked => Planned::AlreadyBooked,
+            None => Planned::NewAccount,
+            Some(user) if user.enterprise_id.is_none() => Planned::Link,
+            Some(_) => Planned::Book,
+        }
+    }
+
+    /// The seats the roster needs beyond those booked already; a refusal when too few are left.
+    fn seats(&self) -> AppResult<()> {
+        let needed = self.people.iter().filter(|(_, _, booked)| !booked).count() as i64;
+        let seats_left = self.sitting.seats_left();
+        if needed > seats_left {
+            return Err(AppError::RosterInvalid(vec![LineIssue {
+                line: 1,
+                reason: too_few_seats(needed, seats_left),
+            }]));
+        }
+        Ok(())
+    }
+}
+
+fn too_few_seats(needed: i64, seats_left: i64) -> String {
+    format!(
+        "名单需要的座位多于剩余座位：需要 {needed} 个，{}",
+        admission::Refusal::Full { seats_left }.message()
+    )
+}
+
+/// Checks a roster as `enrol` would and says what it would do to each row, writing nothing.
+/// The same refusals as `enrol`: 422 `roster_invalid` with every bad row.
+pub async fn preview(
     state: &AppState,
     caller: &Caller,
     enterprise_id: i64,
     sitting_id: i64,
     bytes: &[u8],
     xlsx: bool,
-) -> AppResult<EnrolmentReport> {
+) -> AppResult<Vec<PreviewRow>> {
+    let checked = check(state, caller, enterprise_id, sitting_id, bytes, xlsx).await?;
+    checked.seats()?;
+    Ok(checked
+        .people
+        .iter()
+        .map(|(known, row, booked)| PreviewRow {
+            line: row.line,
+            name: row.name.as_str().to_string(),
+            id_masked: crate::domain::mask_id_number(row.id.number()),
+            phone_masked: crate::domain::mask_phone(row.phone.as_str()),
+            job_role: row.job_role.clone(),
+            planned: Checked::planned(known, *booked),
+        })
+        .collect())
+}
+
+/// Reads a roster and matches every row against the accounts we hold, collecting every
+/// problem before anything is written.
+async fn check(
+    state: &AppState,
+    caller: &Caller,
+    enterprise_id: i64,
+    sitting_id: i64,
+    bytes: &[u8],
+    xlsx: bool,
+) -> AppResult<Checked> {
     if !crate::access::acts_for_enterprise(caller, enterprise_id) {
         return Err(AppError::forbidden(
             "only this enterprise's admin (or the bureau) enrols its staff",
@@ -207,15 +302,15 @@ pub async fn enrol(
     let booker = Booker::Roster(enterprise_id);
     let rows = read(bytes, xlsx).map_err(AppError::RosterInvalid)?;
 
-    // Match every row against the accounts we hold; collect every problem before writing.
     let mut errors = Vec::new();
-    let mut people: Vec<(Option<User>, &RosterRow)> = Vec::with_capacity(rows.len());
-    for row in &rows {
+    let mut people = Vec::with_capacity(rows.len());
+    for row in rows {
         let hash = state.vault.lookup_hash(row.id.id_type(), row.id.number());
         let known = match accounts::store::user_id_by_id_hash(&state.db, &hash).await? {
             Some(id) => accounts::store::user(&state.db, id).await?,
             None => None,
         };
+        let mut booked = false;
         let refusal = match &known {
             Some(user) if user.name != row.name.as_str() => {
                 Some("姓名与该证件号码的持有人不符".to_string())
@@ -223,7 +318,7 @@ pub async fn enrol(
             Some(user) => {
                 let facts = admission::facts::person(state, user, &course).await?;
                 // Someone the roster booked before stays booked: uploading it again changes nothing.
-                let booked = store::for_user_in_sitting(&state.db, sitting_id, user.id)
+                booked = store::for_user_in_sitting(&state.db, sitting_id, user.id)
                     .await?
                     .is_some_and(|r| r.booked);
                 admission::may_book(booker, &facts)
@@ -261,16 +356,39 @@ pub async fn enrol(
                 reason,
             });
         }
-        people.push((known, row));
+        people.push((known, row, booked));
     }
     if !errors.is_empty() {
         return Err(AppError::RosterInvalid(errors));
     }
+    Ok(Checked {
+        enterprise,
+        sitting,
+        course,
+        people,
+    })
+}
 
+/// Books a whole roster into a sitting for an enterprise.
+pub async fn enrol(
+    state: &AppState,
+    caller: &Caller,
+    enterprise_id: i64,
+    sitting_id: i64,
+    bytes: &[u8],
+    xlsx: bool,
+) -> AppResult<EnrolmentReport> {
+    let Checked {
+        enterprise,
+        sitting,
+        course,
+        people,
+    } = check(state, caller, enterprise_id, sitting_id, bytes, xlsx).await?;
+    let now = Utc::now();
     let mut bookings = Vec::with_capacity(people.len());
     let mut report = EnrolmentReport::default();
     let mut new_lines = Vec::new();
-    for (known, row) in &people {
+    for (known, row, _) in &people {
         let person = match known {
             Some(user) if user.enterprise_id.is_none() => {
                 report.accounts_linked += 1;
@@ -346,19 +464,17 @@ pub async fn enrol(
             }),
         });
     }
+    let bookings_needed = people.iter().filter(|(_, _, booked)| !booked).count() as i64;
     let booked = store::book_all(&state.db, sitting_id, caller.user_id, &bookings, &[], now)
         .await
         .map_err(|e| match e {
             store::BookError::Full { seats_left } => AppError::RosterInvalid(vec![LineIssue {
                 line: 1,
-                reason: format!(
-                    "名单需要的座位多于剩余座位：{}",
-                    admission::Refusal::Full { seats_left }.message()
-                ),
+                reason: too_few_seats(bookings_needed, seats_left),
             }]),
             other => super::book_error(other),
         })?;
-    for ((_, row), outcome) in people.iter().zip(booked) {
+    for ((_, row, _), outcome) in people.iter().zip(booked) {
         let new_account = new_lines.contains(&row.line);
         let (registration, new_booking) = match outcome {
             Booked::New(r) => (r, true),
@@ -374,6 +490,7 @@ pub async fn enrol(
         }
         report.rows.push(Enrolled {
             line: row.line,
+            name: row.name.as_str().to_string(),
             user_id: registration.user_id,
             registration_id: registration.id,
             seat: registration.seat,

@@ -69,17 +69,7 @@ pub fn known_code(code: &str) -> Option<&'static str> {
 
 /// What to fix in a form field, in Chinese.
 pub fn for_field(field: &str) -> &'static str {
-    match field {
-        "name" => "请填写真实姓名（最多 50 个字）。",
-        "id_number" => "身份证号码有误：应为 18 位，出生日期有效，末位校验码正确（X 大小写均可）。",
-        "id_type" => "证件类型有误。",
-        "phone" => "手机号码有误：应为 11 位中国大陆手机号。",
-        "email" => "电子邮箱格式有误。",
-        "street_id" => "请从列表中选择所在街道（乡镇），或选“暂不选择”。",
-        "password" => "密码至少 8 位，且包含字母、数字、符号中的至少两种。",
-        "login" => "请填写手机号或电子邮箱。",
-        _ => "填写的内容有误，请检查。",
-    }
+    crate::domain::field_in_chinese(field)
 }
 
 /// A course category as people name it.

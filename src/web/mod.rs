@@ -8,6 +8,7 @@ mod assets;
 mod catalogue;
 mod charts;
 mod dashboard;
+mod enterprise;
 mod exam;
 pub mod messages;
 mod mine;
@@ -49,6 +50,13 @@ pub fn routes(route: Route) -> Route {
             post(dashboard::retire_question),
         )
         .at("/me/registrations/:id/cancel", post(mine::cancel))
+        .at("/enterprise", get(enterprise::console))
+        .at(
+            "/enterprise/roster-template.csv",
+            get(enterprise::roster_template),
+        )
+        .at("/enterprise/roster", post(enterprise::preview))
+        .at("/enterprise/roster/confirm", post(enterprise::confirm))
         .at("/proctor", get(proctor::sittings_list))
         .at("/proctor/sittings/:id", get(proctor::live))
         .at("/assets/:name", get(assets::asset))
@@ -94,6 +102,13 @@ impl Layout {
         self.user
             .as_ref()
             .is_some_and(|u| u.is_bureau() || u.has(Role::Proctor))
+    }
+
+    /// Whether the header links the enterprise console.
+    pub fn administers_enterprise(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| crate::access::enterprise_admin_of(u).is_some())
     }
 
     /// The consoles this person may open, for the header.

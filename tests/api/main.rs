@@ -8,6 +8,7 @@ mod banks;
 mod browser;
 mod certificates;
 mod cli;
+mod console_pages;
 mod courses;
 mod exam;
 mod health;

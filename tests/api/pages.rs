@@ -10,8 +10,8 @@ use std::collections::HashMap;
 
 /// A browser of our own: keeps cookies, does not follow redirects (tests look at them).
 pub struct Browser {
-    base: String,
-    client: reqwest::Client,
+    pub base: String,
+    pub client: reqwest::Client,
     pub cookies: HashMap<String, String>,
 }
 
@@ -51,7 +51,7 @@ impl Browser {
             .join("; ")
     }
 
-    async fn send(&mut self, req: reqwest::RequestBuilder) -> Page {
+    pub async fn send(&mut self, req: reqwest::RequestBuilder) -> Page {
         let resp = req
             .header("cookie", self.cookie_header())
             .send()
@@ -150,7 +150,7 @@ impl Browser {
 }
 
 /// The value of `attr` on each element that has it, in page order.
-fn attribute_values(html: &str, attr: &str) -> Vec<String> {
+pub fn attribute_values(html: &str, attr: &str) -> Vec<String> {
     let needle = format!("{attr}=\"");
     html.match_indices(&needle)
         .map(|(i, _)| {

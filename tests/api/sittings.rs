@@ -345,7 +345,7 @@ async fn an_enterprise_enrols_a_500_person_roster_all_or_nothing() {
         refused.body["errors"][0]["reason"]
             .as_str()
             .unwrap()
-            .contains("row 6"),
+            .contains("第 6 行"),
         "{}",
         refused.text
     );
