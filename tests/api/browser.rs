@@ -8,6 +8,7 @@
 //! covers PostgreSQL + Redis. Without Chromium it is skipped, unless
 //! `SAFECERT_REQUIRE_BROWSER=1` (as `.ci/run` sets) makes that a failure.
 
+use crate::console_pages::roster_csv;
 use crate::helpers::{PASSWORD, TestApp, phone, resident_id, spawn_app};
 use chrono::Duration;
 use fantoccini::{Client, ClientBuilder, Locator, wd::WebDriverCompatibleCommand};
@@ -22,6 +23,7 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const PHONE: (u32, u32) = (360, 780);
 const DESKTOP: (u32, u32) = (1280, 900);
+const TABLET: (u32, u32) = (820, 1180);
 
 /// chromedriver on a free port, stopped when dropped.
 struct Driver {
@@ -524,6 +526,7 @@ async fn a_citizen_takes_the_whole_loop_on_a_phone_in_chromium() {
     screenshot(&bureau, "dashboard-phone").await;
     bureau.close().await.unwrap();
     a_proctor_watches_a_candidate_and_gives_more_time(&app, &driver, exam.sitting).await;
+    an_enterprise_admin_fixes_a_roster_and_books_it(&app, &driver).await;
 }
 
 /// A second candidate takes the exam at desktop size (logging in from the exam link comes
@@ -662,4 +665,100 @@ async fn a_proctor_watches_a_candidate_and_gives_more_time(
     .await;
     proctor.close().await.unwrap();
     client.close().await.unwrap();
+}
+
+/// An enterprise's safety officer, on a tablet, uploads a roster with one wrong ID number,
+/// sees that row's problem, uploads the corrected file, checks the preview and confirms; the
+/// sitting then holds the three bookings.
+async fn an_enterprise_admin_fixes_a_roster_and_books_it(app: &TestApp, driver: &Driver) {
+    let bureau = app.bureau_admin().await;
+    let sitting = app.sitting(&bureau, 30).await;
+    app.enterprise_with_admin(&bureau, "914403001922038216", 650)
+        .await;
+    let files = tempfile::tempdir().unwrap();
+    let mut wrong = resident_id(652);
+    wrong.replace_range(17.., if wrong.ends_with('0') { "1" } else { "0" });
+    let bad = files.path().join("名单-有误.csv");
+    std::fs::write(&bad, roster_csv(651..654, Some((652, &wrong)))).unwrap();
+    let fixed = files.path().join("名单.csv");
+    std::fs::write(&fixed, roster_csv(651..654, None)).unwrap();
+
+    let client = session(driver, TABLET, false).await;
+    let base = &app.base;
+    client
+        .goto(&format!("{base}/login?next=%2Fenterprise"))
+        .await
+        .unwrap();
+    log_in(&client, &phone(650)).await;
+    let upload = |file: PathBuf| {
+        let client = client.clone();
+        async move {
+            css(&client, "select[name=sitting_id]")
+                .await
+                .select_by_value(&sitting.to_string())
+                .await
+                .unwrap();
+            css(&client, "input[name=roster]")
+                .await
+                .send_keys(file.to_str().unwrap())
+                .await
+                .unwrap();
+            css(&client, "[data-form=roster] button[type=submit]")
+                .await
+                .click()
+                .await
+                .unwrap();
+        }
+    };
+    css(&client, "[data-form=roster]").await;
+    assert_fits(&client, "the enterprise console").await;
+    screenshot(&client, "enterprise-tablet").await;
+
+    upload(bad).await;
+    css(&client, "[data-roster-state=invalid]").await;
+    let lines: Vec<String> = client
+        .execute(
+            "return [...document.querySelectorAll('[data-table=issues] [data-line]')].map(r => r.dataset.line + ' ' + r.textContent);",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].starts_with("3 ") && lines[0].contains("身份证号码有误"),
+        "{lines:?}"
+    );
+    screenshot(&client, "enterprise-roster-error-tablet").await;
+
+    client.goto(&format!("{base}/enterprise")).await.unwrap();
+    upload(fixed).await;
+    css(&client, "[data-roster-state=valid]").await;
+    assert_fits(&client, "the roster preview").await;
+    screenshot(&client, "enterprise-roster-preview-tablet").await;
+    css(&client, "[data-action=confirm-roster]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    css(&client, "[data-roster-state=enrolled]").await;
+    screenshot(&client, "enterprise-roster-result-tablet").await;
+    let shown = app.get(&format!("/api/v1/sittings/{sitting}"), None).await;
+    assert_eq!(shown.body["seats_taken"], 3, "{}", shown.text);
+    client.close().await.unwrap();
+
+    let phone_view = session(driver, PHONE, true).await;
+    phone_view
+        .goto(&format!("{base}/login?next=%2Fenterprise"))
+        .await
+        .unwrap();
+    log_in(&phone_view, &phone(650)).await;
+    css(&phone_view, "[data-form=roster]").await;
+    assert_fits(&phone_view, "the enterprise console on a phone").await;
+    screenshot(&phone_view, "enterprise-phone").await;
+    phone_view.close().await.unwrap();
 }

@@ -38,7 +38,7 @@ impl Browser {
 }
 
 /// A roster as an enterprise keeps it: staff `n` in `people`; `bad_id` replaces one row's ID.
-fn roster_csv(people: std::ops::Range<u32>, bad_id: Option<(u32, &str)>) -> Vec<u8> {
+pub fn roster_csv(people: std::ops::Range<u32>, bad_id: Option<(u32, &str)>) -> Vec<u8> {
     let mut csv = String::from("\u{feff}姓名,证件号码,手机号,邮箱,岗位\r\n");
     for n in people {
         let id = match bad_id {
