@@ -4,6 +4,7 @@
 //! what is decided there, and a page only checks that someone is signed in.
 
 mod account;
+mod admin;
 mod assets;
 mod catalogue;
 mod charts;
@@ -50,6 +51,15 @@ pub fn routes(route: Route) -> Route {
             post(dashboard::retire_question),
         )
         .at("/me/registrations/:id/cancel", post(mine::cancel))
+        .at("/admin", get(admin::home))
+        .at("/admin/banks", post(admin::create_bank))
+        .at("/admin/banks/:id", get(admin::bank_view))
+        .at("/admin/banks/:id/import", post(admin::import))
+        .at(
+            "/admin/sittings",
+            get(admin::sittings_list).post(admin::create_sitting),
+        )
+        .at("/admin/sittings/:id/cancel", post(admin::cancel_sitting))
         .at("/enterprise", get(enterprise::console))
         .at(
             "/enterprise/roster-template.csv",
@@ -111,11 +121,9 @@ impl Layout {
             .is_some_and(|u| crate::access::enterprise_admin_of(u).is_some())
     }
 
-    /// The consoles this person may open, for the header.
-    pub fn is_staff(&self) -> bool {
-        self.user
-            .as_ref()
-            .is_some_and(|u| u.is_bureau() || u.has(Role::EnterpriseAdmin) || u.has(Role::Proctor))
+    /// Whether the header links the bureau's console.
+    pub fn is_bureau(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.is_bureau())
     }
 }
 

@@ -8,22 +8,28 @@ use chrono::Duration;
 use reqwest::StatusCode;
 
 impl Browser {
-    /// Posts the roster form as the page does: multipart, with the cross-site token.
-    pub async fn upload(&mut self, path: &str, sitting: i64, name: &str, file: &[u8]) -> Page {
+    /// Posts a form with a file as the page does: multipart, with the cross-site token.
+    pub async fn multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: (&str, &str, &[u8]),
+    ) -> Page {
         let csrf = self.cookies.get("sc_csrf").cloned().unwrap_or_default();
         let boundary = "----safecert-test-boundary";
         let mut body = Vec::new();
-        for (field, value) in [("csrf", csrf), ("sitting_id", sitting.to_string())] {
+        for (field, value) in fields.iter().copied().chain([("csrf", csrf.as_str())]) {
             body.extend_from_slice(
                 format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"\r\n\r\n{value}\r\n")
                     .as_bytes(),
             );
         }
+        let (field, name, bytes) = file;
         body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"roster\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n")
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
                 .as_bytes(),
         );
-        body.extend_from_slice(file);
+        body.extend_from_slice(bytes);
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
         let req = self
             .client
@@ -34,6 +40,13 @@ impl Browser {
             )
             .body(body);
         self.send(req).await
+    }
+
+    /// Posts the roster form of the enterprise console.
+    pub async fn upload(&mut self, path: &str, sitting: i64, name: &str, file: &[u8]) -> Page {
+        let sitting = sitting.to_string();
+        self.multipart(path, &[("sitting_id", &sitting)], ("roster", name, file))
+            .await
     }
 }
 
@@ -255,4 +268,195 @@ async fn the_enterprise_console_lists_its_staffs_certificates_and_no_one_elses()
     let sent = stranger.get("/enterprise").await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER);
     assert!(sent.location.starts_with("/login"), "{}", sent.location);
+}
+
+/// Two single-choice questions in GIFT; `broken` leaves the second without a correct option.
+fn gift(broken: bool) -> Vec<u8> {
+    let second = if broken {
+        "::FR-02:: 止血时，直接压迫止血法应压在哪里？ {~伤口上方的衣物 ~远离伤口的位置}"
+    } else {
+        "::FR-02:: 止血时，直接压迫止血法应压在哪里？ {=伤口上 ~远离伤口的位置 ~伤口上方的衣物}"
+    };
+    format!(
+        "// 应急救护\n::FR-01:: 发现有人触电倒地，施救前首先应当做什么？ {{=切断电源或用绝缘物挑开电线 ~立即用手拉开触电者 ~先泼水降温}}\n\n{second}\n"
+    )
+    .into_bytes()
+}
+
+#[tokio::test]
+async fn a_bureau_admin_imports_a_bank_sees_the_bad_line_and_schedules_a_sitting_a_citizen_books() {
+    let app = spawn_app().await;
+    let bureau_token = app.bureau_admin().await;
+    let mut bureau = Browser::new(&app);
+    let signed_in = bureau.log_in("13900000001", PASSWORD).await;
+    assert_eq!(
+        signed_in.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        signed_in.html
+    );
+    let home = bureau.get("/admin").await;
+    assert_eq!(home.status, StatusCode::OK, "{}", home.html);
+    assert!(bureau.get("/").await.html.contains("href=\"/admin\""));
+
+    let made = bureau
+        .post(
+            "/admin/banks",
+            &[("name", "应急救护题库"), ("description", "")],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.html);
+    let bank_path = made.location.clone();
+    let bank: i64 = bank_path.rsplit('/').next().unwrap().parse().unwrap();
+
+    let import_path = format!("{bank_path}/import");
+    let bad = bureau
+        .multipart(
+            &import_path,
+            &[("format", "gift")],
+            ("file", "救护.gift", &gift(true)),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.html);
+    assert_eq!(attribute_values(&bad.html, "data-line"), vec!["4"]);
+    assert!(bad.html.contains("no correct option"), "{}", bad.html);
+    assert_eq!(
+        attribute_values(&bad.html, "data-question-id").len(),
+        0,
+        "nothing imported"
+    );
+
+    let good = bureau
+        .multipart(
+            &import_path,
+            &[("format", "gift")],
+            ("file", "救护.gift", &gift(false)),
+        )
+        .await;
+    assert_eq!(good.status, StatusCode::OK, "{}", good.html);
+    assert!(good.html.contains("data-import-state=\"imported\""));
+    assert!(good.html.contains("新增 2 题"), "{}", good.html);
+    assert_eq!(attribute_values(&good.html, "data-question-id").len(), 2);
+    assert!(good.html.contains("发现有人触电倒地"));
+
+    // The course is made through the API (its console page is still to come).
+    let course = app
+        .post(
+            "/api/v1/courses",
+            Some(&bureau_token),
+            serde_json::json!({"code": "FR-AID", "title": "应急救护理论考核", "category": "first_responder",
+                   "training_hours": 8, "pass_mark": 1.0, "time_limit_minutes": 20, "validity_months": 36,
+                   "blueprint": {"sections": [{"title": "单选题", "kind": "single", "count": 2, "points": 1.0, "bank_id": bank}]}}),
+        )
+        .await;
+    assert_eq!(course.status, StatusCode::CREATED, "{}", course.text);
+    let course = course.body["id"].as_i64().unwrap().to_string();
+
+    let beijing = |days: i64, hour: u32| {
+        (chrono::Utc::now() + Duration::hours(8) + Duration::days(days))
+            .date_naive()
+            .and_hms_opt(hour, 0, 0)
+            .unwrap()
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
+    };
+    let (starts, ends) = (beijing(3, 9), beijing(3, 11));
+    let wrong_way = bureau
+        .post(
+            "/admin/sittings",
+            &[
+                ("course_id", &course),
+                ("starts_at", &ends),
+                ("ends_at", &starts),
+                ("capacity", "30"),
+                ("venue_kind", "station"),
+                ("venue_name", "福田区应急服务站"),
+                ("venue_address", "福华路1号"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong_way.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong_way.html.contains("结束时间应晚于开始时间"));
+    let scheduled = bureau
+        .post(
+            "/admin/sittings",
+            &[
+                ("course_id", &course),
+                ("starts_at", &starts),
+                ("ends_at", &ends),
+                ("capacity", "30"),
+                ("venue_kind", "station"),
+                ("venue_name", "福田区应急服务站"),
+                ("venue_address", "福华路1号"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        scheduled.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        scheduled.html
+    );
+    let listed = bureau.get("/admin/sittings").await;
+    let ids = attribute_values(&listed.html, "data-sitting-id");
+    assert_eq!(ids.len(), 1, "{}", listed.html);
+    assert!(
+        listed.html.contains("09:00"),
+        "the window is read as Beijing time"
+    );
+    let sitting = &ids[0];
+
+    // A citizen finds it among the sittings and books it.
+    let (_, citizen_token) = app.quick_candidate(401).await;
+    let mut citizen = Browser::new(&app);
+    citizen.cookies.insert("sc_session".into(), citizen_token);
+    let open = citizen.get("/sittings").await;
+    assert!(
+        open.html
+            .contains(&format!("data-sitting-id=\"{sitting}\""))
+    );
+    let booked = citizen
+        .post(&format!("/sittings/{sitting}/book"), &[])
+        .await;
+    assert!(
+        booked.status.is_redirection() || booked.status.is_success(),
+        "{}",
+        booked.html
+    );
+    let shown = app.get(&format!("/api/v1/sittings/{sitting}"), None).await;
+    assert_eq!(shown.body["seats_taken"], 1, "{}", shown.text);
+
+    // Nobody but the bureau opens the console or changes anything through it.
+    assert_eq!(citizen.get("/admin").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(citizen.get(&bank_path).await.status, StatusCode::FORBIDDEN);
+    let refused = citizen
+        .post("/admin/banks", &[("name", "不该建成的题库")])
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let refused = citizen
+        .post(
+            &format!("/admin/sittings/{sitting}/cancel"),
+            &[("reason", "x")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(!citizen.get("/").await.html.contains("href=\"/admin\""));
+    let banks = app.get("/api/v1/question-banks", Some(&bureau_token)).await;
+    assert_eq!(banks.body["total"], 1, "{}", banks.text);
+
+    // Cancelling needs a reason; with one, the sitting is cancelled.
+    let cancelled = bureau
+        .post(
+            &format!("/admin/sittings/{sitting}/cancel"),
+            &[("reason", "考场检修")],
+        )
+        .await;
+    assert_eq!(
+        cancelled.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        cancelled.html
+    );
+    let shown = app.get(&format!("/api/v1/sittings/{sitting}"), None).await;
+    assert_eq!(shown.body["status"], "cancelled", "{}", shown.text);
 }

@@ -1,0 +1,577 @@
+//! 管理后台: the bureau's console. Question banks (create, import a file in any format
+//! SafeCert reads with its line-numbered problems shown, browse the questions a page at a
+//! time) and sittings (schedule, see bookings, cancel). Every handler lets in the bureau only;
+//! the domain functions it calls are the ones the JSON API calls.
+
+use super::{Layout, form_sender, local, problem, refused, render, render_with, to_login};
+use crate::{
+    AppState,
+    auth::Caller,
+    courses,
+    error::{AppError, AppResult},
+    question_bank::{
+        self,
+        content::{QuestionKind, QuestionStatus},
+        formats::Format,
+        store::{Bank, QuestionFilter},
+    },
+    sittings::{self, SittingPlan, SittingStatus, Venue, VenueKind},
+};
+use askama::Template;
+use chrono::{NaiveDateTime, TimeZone, Utc};
+use poem::{
+    Request, Response, handler,
+    http::StatusCode,
+    web::{Data, Form, Multipart, Path, Query, Redirect},
+};
+use std::collections::HashMap;
+
+/// Rows per page in every list here: no list loads a whole table.
+const PAGE: i64 = 50;
+
+/// A file larger than this is refused before it is read.
+const MAX_IMPORT_BYTES: usize = 20 * 1024 * 1024;
+
+/// The signed-in bureau admin, or the response for everyone else (log in; 403).
+async fn bureau(state: &AppState, req: &Request) -> Result<(Layout, Caller), Response> {
+    let layout = Layout::of(state, req).await;
+    let Some(caller) = layout.user.clone() else {
+        return Err(to_login(req));
+    };
+    if !caller.is_bureau() {
+        return Err(not_bureau(state, &layout));
+    }
+    Ok((layout, caller))
+}
+
+fn not_bureau(state: &AppState, layout: &Layout) -> Response {
+    problem(
+        state,
+        layout,
+        StatusCode::FORBIDDEN,
+        "没有权限",
+        "管理后台仅供区应急管理局管理员使用。".into(),
+    )
+}
+
+/// A form's sender, who must be the bureau.
+async fn bureau_form(
+    state: &AppState,
+    req: &Request,
+    csrf: Option<&str>,
+    back: &str,
+) -> Result<(Layout, Caller), Response> {
+    let (layout, caller) = form_sender(state, req, csrf, back).await?;
+    if !caller.is_bureau() {
+        return Err(not_bureau(state, &layout));
+    }
+    Ok((layout, caller))
+}
+
+#[derive(serde::Deserialize)]
+pub struct PageQuery {
+    page: Option<i64>,
+}
+
+fn offset(page: i64) -> i64 {
+    (page.max(1) - 1) * PAGE
+}
+
+fn pages(total: i64) -> i64 {
+    ((total + PAGE - 1) / PAGE).max(1)
+}
+
+#[derive(Template)]
+#[template(path = "admin.html")]
+struct HomePage<'a> {
+    layout: &'a Layout,
+    banks: Vec<Bank>,
+    banks_total: i64,
+    courses: i64,
+    page: i64,
+    pages: i64,
+}
+
+/// The console's front page: the banks (paged) with a form to add one, and the other areas.
+#[handler]
+pub async fn home(
+    req: &Request,
+    Query(q): Query<PageQuery>,
+    Data(state): Data<&AppState>,
+) -> Response {
+    let (layout, _) = match bureau(state, req).await {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
+    let page = q.page.unwrap_or(1).max(1);
+    let loaded = async {
+        let (banks, total) =
+            question_bank::store::list_banks(&state.db, PAGE, offset(page)).await?;
+        let (_, courses) = courses::store::list(&state.db, 1, 0).await?;
+        AppResult::Ok((banks, total, courses))
+    }
+    .await;
+    let (banks, banks_total, courses) = match loaded {
+        Ok(l) => l,
+        Err(e) => return refused(state, &layout, &e),
+    };
+    render(
+        state,
+        &layout,
+        &HomePage {
+            layout: &layout,
+            banks,
+            banks_total,
+            courses,
+            page,
+            pages: pages(banks_total),
+        },
+    )
+}
+
+#[derive(serde::Deserialize)]
+pub struct NewBankForm {
+    csrf: Option<String>,
+    name: String,
+    description: Option<String>,
+}
+
+#[handler]
+pub async fn create_bank(
+    req: &Request,
+    Form(form): Form<NewBankForm>,
+    Data(state): Data<&AppState>,
+) -> Response {
+    let (layout, _) = match bureau_form(state, req, form.csrf.as_deref(), "/admin").await {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
+    match question_bank::create_bank(state, &form.name, form.description.as_deref()).await {
+        Ok(bank) => see_other(&format!("/admin/banks/{}", bank.id)),
+        Err(AppError::Invalid(_)) => problem(
+            state,
+            &layout,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "题库名称有误",
+            "题库名称应为 1 到 100 个字。".into(),
+        ),
+        Err(e) => refused(state, &layout, &e),
+    }
+}
+
+fn see_other(path: &str) -> Response {
+    use poem::IntoResponse;
+    Redirect::see_other(path).into_response()
+}
+
+struct QuestionRow {
+    id: i64,
+    reference: String,
+    kind: &'static str,
+    stem: String,
+    status: &'static str,
+    version: i64,
+}
+
+fn kind_label(kind: QuestionKind) -> &'static str {
+    match kind {
+        QuestionKind::Single => "单选",
+        QuestionKind::Multiple => "多选",
+        QuestionKind::TrueFalse => "判断",
+    }
+}
+
+fn status_label(status: QuestionStatus) -> &'static str {
+    match status {
+        QuestionStatus::Draft => "草稿",
+        QuestionStatus::Active => "启用",
+        QuestionStatus::Retired => "已停用",
+    }
+}
+
+struct Issue {
+    line: usize,
+    reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_bank.html")]
+struct BankPage<'a> {
+    layout: &'a Layout,
+    bank: Bank,
+    questions: Vec<QuestionRow>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    /// The outcome of an import just sent, if any.
+    imported: Option<String>,
+    issues: Vec<Issue>,
+}
+
+async fn bank_page(
+    state: &AppState,
+    layout: &Layout,
+    status: StatusCode,
+    bank_id: i64,
+    page: i64,
+    imported: Option<String>,
+    issues: Vec<Issue>,
+) -> Response {
+    let loaded = async {
+        let bank = question_bank::require_bank(state, bank_id).await?;
+        let (questions, total) = question_bank::store::questions(
+            &state.db,
+            bank_id,
+            &QuestionFilter::default(),
+            PAGE,
+            offset(page),
+        )
+        .await?;
+        AppResult::Ok((bank, questions, total))
+    }
+    .await;
+    let (bank, questions, total) = match loaded {
+        Ok(l) => l,
+        Err(e) => return refused(state, layout, &e),
+    };
+    let questions = questions
+        .into_iter()
+        .map(|q| QuestionRow {
+            id: q.id,
+            reference: q.reference,
+            kind: kind_label(q.content.kind),
+            stem: q.content.stem,
+            status: status_label(q.status),
+            version: q.version,
+        })
+        .collect();
+    render_with(
+        state,
+        layout,
+        status,
+        &BankPage {
+            layout,
+            bank,
+            questions,
+            total,
+            page,
+            pages: pages(total),
+            imported,
+            issues,
+        },
+    )
+}
+
+/// A bank: its questions a page at a time, and the import form.
+#[handler]
+pub async fn bank_view(
+    req: &Request,
+    Path(id): Path<i64>,
+    Query(q): Query<PageQuery>,
+    Data(state): Data<&AppState>,
+) -> Response {
+    let (layout, _) = match bureau(state, req).await {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
+    let page = q.page.unwrap_or(1).max(1);
+    bank_page(state, &layout, StatusCode::OK, id, page, None, Vec::new()).await
+}
+
+/// Imports a file into a bank, all or nothing: on a problem the page lists every bad line
+/// and nothing is written.
+#[handler]
+pub async fn import(
+    req: &Request,
+    Path(id): Path<i64>,
+    mut form: Multipart,
+    Data(state): Data<&AppState>,
+) -> Response {
+    let (mut csrf, mut format, mut file) = (None, None, None);
+    while let Ok(Some(field)) = form.next_field().await {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.ok(),
+            Some("format") => format = field.text().await.ok().as_deref().and_then(Format::parse),
+            Some("file") => file = field.bytes().await.ok(),
+            _ => {}
+        }
+    }
+    let back = format!("/admin/banks/{id}");
+    let (layout, _) = match bureau_form(state, req, csrf.as_deref(), &back).await {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
+    let (Some(format), Some(file)) = (format, file.filter(|f| !f.is_empty())) else {
+        return problem(
+            state,
+            &layout,
+            StatusCode::BAD_REQUEST,
+            "请选择文件",
+            "请选择题库文件和它的格式后再导入。".into(),
+        );
+    };
+    if file.len() > MAX_IMPORT_BYTES {
+        return problem(
+            state,
+            &layout,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "文件太大",
+            "题库文件最大 20 MB，请拆分后分批导入。".into(),
+        );
+    }
+    match question_bank::import(state, id, format, &file).await {
+        Ok(report) => {
+            let mut said = format!(
+                "导入完成：新增 {} 题，更新 {} 题，未变 {} 题。",
+                report.imported, report.updated, report.unchanged
+            );
+            if !report.skipped.is_empty() {
+                said.push_str(&format!(
+                    "另有 {} 题的题型本系统不收录，已跳过。",
+                    report.skipped.len()
+                ));
+            }
+            tracing::info!(
+                bank_id = id,
+                imported = report.imported,
+                "bank import (console)"
+            );
+            bank_page(
+                state,
+                &layout,
+                StatusCode::OK,
+                id,
+                1,
+                Some(said),
+                Vec::new(),
+            )
+            .await
+        }
+        Err(AppError::ImportInvalid(issues)) => {
+            let issues = issues
+                .into_iter()
+                .map(|i| Issue {
+                    line: i.line,
+                    reason: i.reason,
+                })
+                .collect();
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            bank_page(state, &layout, status, id, 1, None, issues).await
+        }
+        Err(e) => refused(state, &layout, &e),
+    }
+}
+
+struct SittingRow {
+    id: i64,
+    course: String,
+    window: String,
+    venue: String,
+    booked: i64,
+    capacity: i64,
+    status: &'static str,
+    cancellable: bool,
+}
+
+struct CourseChoice {
+    id: i64,
+    title: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_sittings.html")]
+struct SittingsPage<'a> {
+    layout: &'a Layout,
+    sittings: Vec<SittingRow>,
+    courses: Vec<CourseChoice>,
+    total: i64,
+    page: i64,
+    pages: i64,
+}
+
+/// Sittings from a day ago on, soonest first, with the schedule form.
+#[handler]
+pub async fn sittings_list(
+    req: &Request,
+    Query(q): Query<PageQuery>,
+    Data(state): Data<&AppState>,
+) -> Response {
+    let (layout, _) = match bureau(state, req).await {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
+    let page = q.page.unwrap_or(1).max(1);
+    let now = Utc::now();
+    let loaded = async {
+        let (courses, _) = courses::store::list(&state.db, 500, 0).await?;
+        let (sittings, total) = sittings::store::list(
+            &state.db,
+            None,
+            Some(now - chrono::Duration::days(1)),
+            PAGE,
+            offset(page),
+        )
+        .await?;
+        AppResult::Ok((courses, sittings, total))
+    }
+    .await;
+    let (courses, sittings, total) = match loaded {
+        Ok(l) => l,
+        Err(e) => return refused(state, &layout, &e),
+    };
+    let titles: HashMap<i64, String> = courses.iter().map(|c| (c.id, c.title.clone())).collect();
+    let rows = sittings
+        .into_iter()
+        .map(|s| {
+            let status = s.status(now);
+            SittingRow {
+                id: s.id,
+                course: titles.get(&s.course_id).cloned().unwrap_or_default(),
+                window: format!("{} 至 {}", local(s.starts_at), local(s.ends_at)),
+                venue: s.venue.describe(),
+                booked: s.seats_taken,
+                capacity: s.capacity,
+                status: match status {
+                    SittingStatus::Cancelled => "已取消",
+                    SittingStatus::Closed => "已结束",
+                    SittingStatus::Open => "考试进行中",
+                    SittingStatus::Scheduled => "未开始",
+                },
+                cancellable: status == SittingStatus::Scheduled,
+            }
+        })
+        .collect();
+    render(
+        state,
+        &layout,
+        &SittingsPage {
+            layout: &layout,
+            sittings: rows,
+            courses: courses
+                .into_iter()
+                .map(|c| CourseChoice {
+                    id: c.id,
+                    title: c.title,
+                })
+                .collect(),
+            total,
+            page,
+            pages: pages(total),
+        },
+    )
+}
+
+#[derive(serde::Deserialize)]
+pub struct NewSittingForm {
+    csrf: Option<String>,
+    course_id: i64,
+    /// `datetime-local`, Beijing time.
+    starts_at: String,
+    ends_at: String,
+    capacity: i64,
+    venue_kind: String,
+    venue_name: Option<String>,
+    venue_address: Option<String>,
+}
+
+/// A `datetime-local` value read as Beijing time.
+fn beijing(text: &str) -> Option<chrono::DateTime<Utc>> {
+    let naive = NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M").ok()?;
+    chrono::FixedOffset::east_opt(8 * 3600)?
+        .from_local_datetime(&naive)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// Schedules a sitting; registration opens now and closes when the window ends.
+#[handler]
+pub async fn create_sitting(
+    req: &Request,
+    Form(form): Form<NewSittingForm>,
+    Data(state): Data<&AppState>,
+) -> Response {
+    let (layout, _) = match bureau_form(state, req, form.csrf.as_deref(), "/admin/sittings").await {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
+    let bad = |message: &str| {
+        problem(
+            state,
+            &layout,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "场次信息有误",
+            message.to_string(),
+        )
+    };
+    let (Some(starts_at), Some(ends_at)) = (beijing(&form.starts_at), beijing(&form.ends_at))
+    else {
+        return bad("请填写考试开始和结束时间。");
+    };
+    let text = |t: &Option<String>| {
+        t.as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+    };
+    let venue = Venue {
+        kind: if form.venue_kind == "station" {
+            VenueKind::Station
+        } else {
+            VenueKind::Online
+        },
+        name: text(&form.venue_name),
+        address: text(&form.venue_address),
+    };
+    let plan = SittingPlan {
+        course_id: form.course_id,
+        starts_at,
+        ends_at,
+        capacity: form.capacity,
+        venue,
+        registration_opens_at: None,
+        registration_closes_at: None,
+        proctor_ids: Vec::new(),
+    };
+    match sittings::create(state, plan).await {
+        Ok(_) => see_other("/admin/sittings"),
+        Err(AppError::Invalid(invalid)) => bad(match invalid.field.as_ref() {
+            "ends_at" => "结束时间应晚于开始时间。",
+            "capacity" => "座位数应为 1 到 100000。",
+            "course_id" => "请选择课程。",
+            f if f.starts_with("venue") => "线下考场请填写考场名称和地址。",
+            _ => "场次信息有误，请检查。",
+        }),
+        Err(e) => refused(state, &layout, &e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct CancelForm {
+    csrf: Option<String>,
+    reason: String,
+}
+
+/// Cancels a sitting that has not started; its candidates are mailed.
+#[handler]
+pub async fn cancel_sitting(
+    req: &Request,
+    Path(id): Path<i64>,
+    Form(form): Form<CancelForm>,
+    Data(state): Data<&AppState>,
+) -> Response {
+    let (layout, _) = match bureau_form(state, req, form.csrf.as_deref(), "/admin/sittings").await {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
+    match sittings::cancel(state, id, &form.reason).await {
+        Ok(_) => see_other("/admin/sittings"),
+        Err(AppError::Invalid(_)) => problem(
+            state,
+            &layout,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "请填写取消原因",
+            "取消场次需要填写原因，考生会在邮件中看到它。".into(),
+        ),
+        Err(e) => refused(state, &layout, &e),
+    }
+}
