@@ -187,14 +187,22 @@ pub async fn check_against_banks(state: &AppState, blueprint: &Blueprint) -> App
             ));
         }
     }
-    let pool = question_bank::store::active_questions(&state.db).await?;
-    paper::draw(blueprint, &candidates(&pool), 0).map_err(|short| {
-        AppError::invalid(
+    match shortfall(state, blueprint).await? {
+        Some(short) => Err(AppError::invalid(
             format!("blueprint.sections[{}]", short.section),
             short.to_string(),
-        )
-    })?;
-    Ok(())
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Where the active questions cannot fill a blueprint: the first section that falls short.
+pub async fn shortfall(
+    state: &AppState,
+    blueprint: &Blueprint,
+) -> AppResult<Option<paper::Shortfall>> {
+    let pool = question_bank::store::active_questions(&state.db).await?;
+    Ok(paper::draw(blueprint, &candidates(&pool), 0).err())
 }
 
 pub async fn create(state: &AppState, new: NewCourse) -> AppResult<Course> {

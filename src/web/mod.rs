@@ -60,6 +60,10 @@ pub fn routes(route: Route) -> Route {
             get(admin::sittings_list).post(admin::create_sitting),
         )
         .at("/admin/sittings/:id/cancel", post(admin::cancel_sitting))
+        .at(
+            "/admin/courses",
+            get(admin::courses_list).post(admin::create_course),
+        )
         .at("/enterprise", get(enterprise::console))
         .at(
             "/enterprise/roster-template.csv",

@@ -8,7 +8,7 @@
 //! covers PostgreSQL + Redis. Without Chromium it is skipped, unless
 //! `SAFECERT_REQUIRE_BROWSER=1` (as `.ci/run` sets) makes that a failure.
 
-use crate::console_pages::roster_csv;
+use crate::console_pages::{gift, roster_csv};
 use crate::helpers::{PASSWORD, TestApp, phone, resident_id, spawn_app};
 use chrono::Duration;
 use fantoccini::{Client, ClientBuilder, Locator, wd::WebDriverCompatibleCommand};
@@ -527,6 +527,7 @@ async fn a_citizen_takes_the_whole_loop_on_a_phone_in_chromium() {
     bureau.close().await.unwrap();
     a_proctor_watches_a_candidate_and_gives_more_time(&app, &driver, exam.sitting).await;
     an_enterprise_admin_fixes_a_roster_and_books_it(&app, &driver).await;
+    a_bureau_admin_builds_an_exam_that_a_citizen_books(&app, &driver).await;
 }
 
 /// A second candidate takes the exam at desktop size (logging in from the exam link comes
@@ -761,4 +762,183 @@ async fn an_enterprise_admin_fixes_a_roster_and_books_it(app: &TestApp, driver: 
     assert_fits(&phone_view, "the enterprise console on a phone").await;
     screenshot(&phone_view, "enterprise-phone").await;
     phone_view.close().await.unwrap();
+}
+
+/// The bureau, at desktop size, imports a GIFT file with an error, sees the line, imports
+/// the corrected file, builds a course whose blueprint it checks first, and schedules a
+/// sitting; a citizen on a phone then books it.
+async fn a_bureau_admin_builds_an_exam_that_a_citizen_books(app: &TestApp, driver: &Driver) {
+    let files = tempfile::tempdir().unwrap();
+    let bad = files.path().join("救护-有误.gift");
+    std::fs::write(&bad, gift(true)).unwrap();
+    let fixed = files.path().join("救护.gift");
+    std::fs::write(&fixed, gift(false)).unwrap();
+    let base = &app.base;
+    let client = session(driver, DESKTOP, false).await;
+    client
+        .goto(&format!("{base}/login?next=%2Fadmin"))
+        .await
+        .unwrap();
+    log_in(&client, "13900000001").await;
+    css(&client, "[data-form=new-bank]").await;
+    css(&client, "#bank-name")
+        .await
+        .send_keys("浏览器测试题库")
+        .await
+        .unwrap();
+    css(&client, "[data-form=new-bank] button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let import = |file: PathBuf| {
+        let client = client.clone();
+        async move {
+            css(&client, "select[name=format]")
+                .await
+                .select_by_value("gift")
+                .await
+                .unwrap();
+            css(&client, "input[name=file]")
+                .await
+                .send_keys(file.to_str().unwrap())
+                .await
+                .unwrap();
+            css(&client, "[data-form=import] button[type=submit]")
+                .await
+                .click()
+                .await
+                .unwrap();
+        }
+    };
+    import(bad).await;
+    css(&client, "[data-import-state=invalid]").await;
+    assert_eq!(
+        attr(&client, "[data-table=issues] [data-line]", "data-line").await,
+        "4"
+    );
+    screenshot(&client, "admin-bank-error-desktop").await;
+    import(fixed).await;
+    css(&client, "[data-import-state=imported]").await;
+    let bank_url = client.current_url().await.unwrap();
+    let bank = bank_url
+        .path()
+        .trim_end_matches("/import")
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    screenshot(&client, "admin-bank-desktop").await;
+
+    client.goto(&format!("{base}/admin/courses")).await.unwrap();
+    for (field, value) in [
+        ("code", "FR-WEB"),
+        ("title", "应急救护网页考核"),
+        ("pass", "1"),
+    ] {
+        let input = css(&client, &format!("#{field}")).await;
+        input.clear().await.unwrap();
+        input.send_keys(value).await.unwrap();
+    }
+    css(&client, "select[name=s1_bank]")
+        .await
+        .select_by_value(&bank)
+        .await
+        .unwrap();
+    css(&client, "input[name=s1_count]")
+        .await
+        .send_keys("2")
+        .await
+        .unwrap();
+    css(&client, "[data-action=check-blueprint]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    css(&client, "[data-blueprint-state=fillable]").await;
+    screenshot(&client, "admin-courses-desktop").await;
+    css(&client, "[data-action=save-course]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    css(&client, "[data-table=courses]").await;
+
+    client
+        .goto(&format!("{base}/admin/sittings"))
+        .await
+        .unwrap();
+    let course = client
+        .execute(
+            "const o = [...document.querySelectorAll('#course option')].find(o => o.textContent === '应急救护网页考核'); return o ? o.value : '';",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let course = course.as_str().unwrap().to_string();
+    assert!(!course.is_empty(), "the new course is offered");
+    css(&client, "#course")
+        .await
+        .select_by_value(&course)
+        .await
+        .unwrap();
+    let day = (chrono::Utc::now() + Duration::hours(8) + Duration::days(4)).date_naive();
+    client
+        .execute(
+            "document.querySelector('#starts').value = arguments[0] + 'T09:00'; document.querySelector('#ends').value = arguments[0] + 'T11:00';",
+            vec![json!(day.format("%Y-%m-%d").to_string())],
+        )
+        .await
+        .unwrap();
+    css(&client, "#venue-name")
+        .await
+        .send_keys("福田区应急服务站")
+        .await
+        .unwrap();
+    css(&client, "#venue-address")
+        .await
+        .send_keys("福华路1号")
+        .await
+        .unwrap();
+    css(&client, "[data-form=new-sitting] button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    css(&client, "[data-sitting-id]").await;
+    let sitting = client
+        .execute(
+            "const c = [...document.querySelectorAll('[data-sitting-id]')].find(c => c.querySelector('h3').textContent === '应急救护网页考核'); return c ? c.dataset.sittingId : '';",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let sitting = sitting.as_str().unwrap().to_string();
+    assert!(!sitting.is_empty(), "the new sitting is listed");
+    screenshot(&client, "admin-sittings-desktop").await;
+    client.goto(&format!("{base}/admin")).await.unwrap();
+    screenshot(&client, "admin-desktop").await;
+    client.close().await.unwrap();
+
+    // A citizen books it from the sittings page on a phone.
+    app.register_citizen(660, "王五").await;
+    let citizen = session(driver, PHONE, true).await;
+    citizen
+        .goto(&format!("{base}/login?next=%2Fsittings"))
+        .await
+        .unwrap();
+    log_in(&citizen, &phone(660)).await;
+    citizen.goto(&format!("{base}/sittings")).await.unwrap();
+    css(
+        &citizen,
+        &format!("[data-sitting-id=\"{sitting}\"] [data-action=book]"),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    css(&citizen, ".notice").await;
+    citizen.close().await.unwrap();
+    let shown = app.get(&format!("/api/v1/sittings/{sitting}"), None).await;
+    assert_eq!(shown.body["seats_taken"], 1, "{}", shown.text);
 }

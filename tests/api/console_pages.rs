@@ -271,7 +271,7 @@ async fn the_enterprise_console_lists_its_staffs_certificates_and_no_one_elses()
 }
 
 /// Two single-choice questions in GIFT; `broken` leaves the second without a correct option.
-fn gift(broken: bool) -> Vec<u8> {
+pub fn gift(broken: bool) -> Vec<u8> {
     let second = if broken {
         "::FR-02:: 止血时，直接压迫止血法应压在哪里？ {~伤口上方的衣物 ~远离伤口的位置}"
     } else {
@@ -339,18 +339,64 @@ async fn a_bureau_admin_imports_a_bank_sees_the_bad_line_and_schedules_a_sitting
     assert_eq!(attribute_values(&good.html, "data-question-id").len(), 2);
     assert!(good.html.contains("发现有人触电倒地"));
 
-    // The course is made through the API (its console page is still to come).
-    let course = app
-        .post(
-            "/api/v1/courses",
-            Some(&bureau_token),
-            serde_json::json!({"code": "FR-AID", "title": "应急救护理论考核", "category": "first_responder",
-                   "training_hours": 8, "pass_mark": 1.0, "time_limit_minutes": 20, "validity_months": 36,
-                   "blueprint": {"sections": [{"title": "单选题", "kind": "single", "count": 2, "points": 1.0, "bank_id": bank}]}}),
-        )
-        .await;
-    assert_eq!(course.status, StatusCode::CREATED, "{}", course.text);
-    let course = course.body["id"].as_i64().unwrap().to_string();
+    // A course whose blueprint wants more questions than the bank holds is not saved; the
+    // check says which part falls short. With what the bank holds, it is.
+    let bank_id = bank.to_string();
+    let course_form = |count: &'static str, action: &'static str| {
+        vec![
+            ("code", "FR-AID"),
+            ("title", "应急救护理论考核"),
+            ("category", "first_responder"),
+            ("training_hours", "8"),
+            ("time_limit_minutes", "20"),
+            ("validity_months", "36"),
+            ("pass_mark", "1"),
+            ("s1_kind", "single"),
+            ("s1_count", count),
+            ("s1_points", "1"),
+            ("action", action),
+        ]
+    };
+    let mut short = course_form("3", "save");
+    short.push(("s1_bank", &bank_id));
+    let short = bureau.post("/admin/courses", &short).await;
+    assert_eq!(
+        short.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        short.html
+    );
+    assert!(short.html.contains("data-blueprint-state=\"short\""));
+    assert!(
+        short
+            .html
+            .contains("需要 3 道题，符合条件的启用题目只有 2 道"),
+        "{}",
+        short.html
+    );
+    let mut check = course_form("2", "check");
+    check.push(("s1_bank", &bank_id));
+    let checked = bureau.post("/admin/courses", &check).await;
+    assert_eq!(checked.status, StatusCode::OK, "{}", checked.html);
+    assert!(checked.html.contains("data-blueprint-state=\"fillable\""));
+    assert!(
+        bureau
+            .get("/admin/courses")
+            .await
+            .html
+            .matches("data-course-id=")
+            .count()
+            == 0,
+        "checking saves nothing"
+    );
+    let mut save = course_form("2", "save");
+    save.push(("s1_bank", &bank_id));
+    let saved = bureau.post("/admin/courses", &save).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.html);
+    let courses = bureau.get("/admin/courses").await;
+    let course = attribute_values(&courses.html, "data-course-id");
+    assert_eq!(course.len(), 1, "{}", courses.html);
+    let course = course[0].clone();
 
     let beijing = |days: i64, hour: u32| {
         (chrono::Utc::now() + Duration::hours(8) + Duration::days(days))
@@ -438,6 +484,14 @@ async fn a_bureau_admin_imports_a_bank_sees_the_bad_line_and_schedules_a_sitting
             &format!("/admin/sittings/{sitting}/cancel"),
             &[("reason", "x")],
         )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        citizen.get("/admin/courses").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let refused = citizen
+        .post("/admin/courses", &course_form("2", "save"))
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(!citizen.get("/").await.html.contains("href=\"/admin\""));
