@@ -3,14 +3,12 @@
 use crate::{
     AppState,
     access::{self, Scope},
-    accounts,
     api::{
         ApiTags,
         error::ApiResult,
         page::{Page, window},
         security::{BearerAuth, BureauAuth, ProctorAuth},
     },
-    error::AppError,
     registrations::{self, BookOutcome, Registration, roster},
     sittings::{self, Sitting, SittingChange, SittingPlan, SittingStatus, Venue, VenueKind},
 };
@@ -167,6 +165,8 @@ pub struct RegistrationView {
     pub enterprise_id: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub cancelled_at: Option<DateTime<Utc>>,
+    /// When a proctor checked the candidate in at the exam room (入场核验).
+    pub checked_in_at: Option<DateTime<Utc>>,
     pub ticket_url: String,
 }
 
@@ -186,6 +186,7 @@ fn view(r: Registration, starts_at: DateTime<Utc>) -> RegistrationView {
         enterprise_id: r.enterprise_id,
         created_at: r.created_at,
         cancelled_at: r.cancelled_at,
+        checked_in_at: r.checked_in_at,
     }
 }
 
@@ -481,21 +482,25 @@ impl SittingsApi {
     /// Look up a ticket by the code in its QR code (the sitting's proctors, the bureau).
     #[oai(path = "/tickets/:code", method = "get")]
     async fn ticket(&self, auth: ProctorAuth, code: Path<String>) -> ApiResult<Json<TicketCheck>> {
-        let not_found = || AppError::not_found("ticket_not_found", "no such ticket");
-        let r = registrations::store::by_check_code(&self.state.db, &code.0)
-            .await?
-            .ok_or_else(not_found)?;
-        let caller = &auth.0;
-        if !access::oversees_sitting(&self.state.db, caller, r.sitting_id).await? {
-            return Err(not_found().into());
-        }
-        let person = accounts::require_user(&self.state, r.user_id).await?;
-        let sitting = sittings::require(&self.state, r.sitting_id).await?;
+        let found = registrations::check_ticket(&self.state, &auth.0, &code.0, None).await?;
         Ok(Json(TicketCheck {
-            name: person.name.clone(),
-            id_number: person.id_number_masked.clone(),
-            registration: view(r, sitting.starts_at),
-            sitting: sitting.into(),
+            name: found.person.name.clone(),
+            id_number: found.person.id_number_masked.clone(),
+            registration: view(found.registration, found.sitting.starts_at),
+            sitting: found.sitting.into(),
         }))
+    }
+
+    /// Check a candidate in at the exam room (入场核验; the sitting's proctors, the bureau).
+    /// Checking in twice keeps the first time; a cancelled booking is refused.
+    #[oai(path = "/registrations/:id/check-in", method = "post")]
+    async fn check_in(
+        &self,
+        auth: ProctorAuth,
+        id: Path<i64>,
+    ) -> ApiResult<Json<RegistrationView>> {
+        let r = registrations::check_in(&self.state, &auth.0, id.0).await?;
+        let sitting = sittings::require(&self.state, r.sitting_id).await?;
+        Ok(Json(view(r, sitting.starts_at)))
     }
 }

@@ -32,6 +32,8 @@ pub struct Registration {
     pub check_code: String,
     pub created_at: DateTime<Utc>,
     pub cancelled_at: Option<DateTime<Utc>>,
+    /// When a proctor checked the candidate in at the exam room (入场核验).
+    pub checked_in_at: Option<DateTime<Utc>>,
 }
 
 /// An unguessable code for the ticket's QR code.
@@ -162,6 +164,80 @@ pub fn may_access(caller: &Caller, registration: &Registration, person: &User) -
         registration.user_id,
         [registration.enterprise_id, person.enterprise_id],
     )
+}
+
+/// What a proctor sees on checking a ticket: the booking, the person (their ID number
+/// masked) and the sitting.
+pub struct TicketCheck {
+    pub registration: Registration,
+    pub person: User,
+    pub sitting: Sitting,
+}
+
+/// Looks a ticket up by the code in its QR code (or, at a sitting's desk, by its printed
+/// 准考证号), for the proctors of its sitting and the bureau; to everyone else, and for
+/// `sitting_id` other than the ticket's, no such ticket.
+pub async fn check_ticket(
+    state: &AppState,
+    caller: &Caller,
+    code: &str,
+    sitting_id: Option<i64>,
+) -> AppResult<TicketCheck> {
+    let not_found = || AppError::not_found("ticket_not_found", "no such ticket");
+    // A scanner types the QR code's whole URL; the code is its last part.
+    let code = code.trim().rsplit('/').next().unwrap_or_default();
+    let by_number = match sitting_id {
+        // Typed at a sitting's desk: the 准考证号 printed on the ticket (date and number).
+        Some(_) if code.len() >= 14 && code.bytes().all(|b| b.is_ascii_digit()) => {
+            match code[8..].parse::<i64>() {
+                Ok(id) => store::registration(&state.db, id).await?,
+                Err(_) => None,
+            }
+        }
+        _ => None,
+    };
+    let typed_number = by_number.is_some();
+    let registration = match by_number {
+        Some(r) => Some(r),
+        None => store::by_check_code(&state.db, code).await?,
+    }
+    .filter(|r| sitting_id.is_none_or(|s| s == r.sitting_id))
+    .ok_or_else(not_found)?;
+    if !crate::access::oversees_sitting(&state.db, caller, registration.sitting_id).await? {
+        return Err(not_found());
+    }
+    let sitting = sittings::require(state, registration.sitting_id).await?;
+    if typed_number && sittings::ticket_number(sitting.starts_at, registration.id) != code {
+        return Err(not_found());
+    }
+    let person = accounts::require_user(state, registration.user_id).await?;
+    Ok(TicketCheck {
+        registration,
+        person,
+        sitting,
+    })
+}
+
+/// Checks a candidate in at the exam room (the sitting's proctors, the bureau). A cancelled
+/// booking is refused; checking in twice keeps the first time.
+pub async fn check_in(state: &AppState, caller: &Caller, id: i64) -> AppResult<Registration> {
+    let not_found = || AppError::not_found("registration_not_found", "no such registration");
+    let registration = store::registration(&state.db, id)
+        .await?
+        .ok_or_else(not_found)?;
+    if !crate::access::oversees_sitting(&state.db, caller, registration.sitting_id).await? {
+        return Err(not_found());
+    }
+    if !registration.booked {
+        return Err(AppError::conflict(
+            "registration_cancelled",
+            None,
+            "该报名已取消，不能入场",
+        ));
+    }
+    store::check_in(&state.db, id, caller.user_id, Utc::now())
+        .await?
+        .ok_or_else(not_found)
 }
 
 /// Loads a registration the caller may see; others get the same 404 as a missing one.

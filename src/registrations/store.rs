@@ -18,6 +18,7 @@ struct Row {
     check_code: String,
     created_at: DateTime<Utc>,
     cancelled_at: Option<DateTime<Utc>>,
+    checked_in_at: Option<DateTime<Utc>>,
 }
 
 impl From<Row> for Registration {
@@ -33,12 +34,13 @@ impl From<Row> for Registration {
             check_code: r.check_code,
             created_at: r.created_at,
             cancelled_at: r.cancelled_at,
+            checked_in_at: r.checked_in_at,
         }
     }
 }
 
-const COLUMNS: &str = "id, sitting_id, user_id, seat, status, enterprise_id, booked_by, check_code, created_at, cancelled_at";
-const SELECT: &str = "SELECT id, sitting_id, user_id, seat, status, enterprise_id, booked_by, check_code, created_at, cancelled_at FROM registrations";
+const COLUMNS: &str = "id, sitting_id, user_id, seat, status, enterprise_id, booked_by, check_code, created_at, cancelled_at, checked_in_at";
+const SELECT: &str = "SELECT id, sitting_id, user_id, seat, status, enterprise_id, booked_by, check_code, created_at, cancelled_at, checked_in_at FROM registrations";
 
 /// Who a booking is for: a known account, a known account to tie to an enterprise, or a
 /// new account made from a roster row (in the same transaction as the booking).
@@ -223,6 +225,21 @@ pub async fn by_check_code(db: &Db, code: &str) -> Result<Option<Registration>, 
     Ok(row.map(Into::into))
 }
 
+/// Records that a proctor checked the candidate in; the first check-in stands.
+pub async fn check_in(
+    db: &Db,
+    id: i64,
+    by: i64,
+    at: DateTime<Utc>,
+) -> Result<Option<Registration>, sqlx::Error> {
+    let sql = format!(
+        "UPDATE registrations SET checked_in_at = COALESCE(checked_in_at, $3), \
+         checked_in_by = COALESCE(checked_in_by, $2) WHERE id = $1 RETURNING {COLUMNS}"
+    );
+    let row: Option<Row> = with_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).bind(by).bind(at).fetch_optional(pool).await?);
+    Ok(row.map(Into::into))
+}
+
 pub async fn for_user_in_sitting(
     db: &Db,
     sitting_id: i64,
@@ -249,7 +266,7 @@ pub async fn list(
                   AND ($2 IS NULL OR r.enterprise_id = $2 OR r.user_id IN (SELECT id FROM users WHERE enterprise_id = $2)) \
                   AND ($3 IS NULL OR r.sitting_id = $3)";
     let sql = format!(
-        "SELECT r.id, r.sitting_id, r.user_id, r.seat, r.status, r.enterprise_id, r.booked_by, r.check_code, r.created_at, r.cancelled_at \
+        "SELECT r.id, r.sitting_id, r.user_id, r.seat, r.status, r.enterprise_id, r.booked_by, r.check_code, r.created_at, r.cancelled_at, r.checked_in_at \
          FROM registrations r {filter} ORDER BY r.id LIMIT $4 OFFSET $5"
     );
     let count_sql = format!("SELECT COUNT(*) FROM registrations r {filter}");

@@ -73,6 +73,15 @@ pub fn routes(route: Route) -> Route {
         .at("/enterprise/roster/confirm", post(enterprise::confirm))
         .at("/proctor", get(proctor::sittings_list))
         .at("/proctor/sittings/:id", get(proctor::live))
+        .at("/proctor/sittings/:id/ticket", post(proctor::check_ticket))
+        .at(
+            "/proctor/registrations/:id/check-in",
+            post(proctor::check_in),
+        )
+        .at(
+            "/proctor/registrations/:id/practical",
+            post(proctor::record_practical),
+        )
         .at("/assets/:name", get(assets::asset))
 }
 

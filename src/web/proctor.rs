@@ -4,7 +4,7 @@
 //! the extend and terminate operations of the JSON API with the session cookie; who may see
 //! and do this is decided by `exam` (the sitting's proctors and the bureau).
 
-use super::{Layout, local, refused, render, to_login};
+use super::{Layout, form_sender, local, problem, refused, render, to_login};
 use crate::{
     AppState, courses,
     exam::{self, AttemptStatus},
@@ -14,7 +14,8 @@ use askama::Template;
 use chrono::Utc;
 use poem::{
     Request, Response, handler,
-    web::{Data, Path},
+    http::StatusCode,
+    web::{Data, Form, Path},
 };
 
 struct Row {
@@ -181,6 +182,195 @@ pub async fn sittings_list(req: &Request, Data(state): Data<&AppState>) -> Respo
             sittings: rows,
         },
     )
+}
+
+/// 入场核验: the person behind a ticket, as the proctor at the door sees them.
+#[derive(Template)]
+#[template(path = "proctor_ticket.html")]
+struct TicketPage<'a> {
+    layout: &'a Layout,
+    sitting_id: i64,
+    course: String,
+    registration_id: i64,
+    name: String,
+    id_masked: String,
+    seat: i64,
+    ticket_number: String,
+    booked: bool,
+    checked_in: Option<String>,
+    practical_required: bool,
+    /// The practical assessment recorded so far: (passed, notes, when).
+    practical: Option<(bool, String, String)>,
+    notice: Option<&'static str>,
+}
+
+async fn ticket_page(
+    state: &AppState,
+    layout: &Layout,
+    found: crate::registrations::TicketCheck,
+    notice: Option<&'static str>,
+) -> Response {
+    let loaded = async {
+        let course = courses::require(state, found.sitting.course_id).await?;
+        let practical = exam::store::practical(&state.db, found.registration.id).await?;
+        crate::error::AppResult::Ok((course, practical))
+    }
+    .await;
+    let (course, practical) = match loaded {
+        Ok(l) => l,
+        Err(e) => return refused(state, layout, &e),
+    };
+    let r = &found.registration;
+    render(
+        state,
+        layout,
+        &TicketPage {
+            layout,
+            sitting_id: found.sitting.id,
+            course: course.title,
+            registration_id: r.id,
+            name: found.person.name.clone(),
+            id_masked: found.person.id_number_masked.clone().unwrap_or_default(),
+            seat: r.seat,
+            ticket_number: sittings::ticket_number(found.sitting.starts_at, r.id),
+            booked: r.booked,
+            checked_in: r.checked_in_at.map(china_clock),
+            practical_required: course.practical_required,
+            practical: practical
+                .map(|(passed, notes, at)| (passed, notes.unwrap_or_default(), china_clock(at))),
+            notice,
+        },
+    )
+}
+
+#[derive(serde::Deserialize)]
+pub struct TicketForm {
+    csrf: Option<String>,
+    code: String,
+}
+
+/// Looks up the ticket scanned or typed at the door of a sitting.
+#[handler]
+pub async fn check_ticket(
+    req: &Request,
+    Path(id): Path<i64>,
+    Form(form): Form<TicketForm>,
+    Data(state): Data<&AppState>,
+) -> Response {
+    let back = format!("/proctor/sittings/{id}");
+    let (layout, caller) = match form_sender(state, req, form.csrf.as_deref(), &back).await {
+        Ok(sender) => sender,
+        Err(resp) => return resp,
+    };
+    match crate::registrations::check_ticket(state, &caller, &form.code, Some(id)).await {
+        Ok(found) => ticket_page(state, &layout, found, None).await,
+        Err(crate::error::AppError::NotFound { .. }) => problem(
+            state,
+            &layout,
+            StatusCode::NOT_FOUND,
+            "查无此准考证",
+            "本场次没有这张准考证：请核对准考证号，或确认考生来对了场次。".into(),
+        ),
+        Err(e) => refused(state, &layout, &e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct CheckInForm {
+    csrf: Option<String>,
+}
+
+/// The ticket page of a registration the caller oversees, after a change.
+async fn ticket_after(
+    state: &AppState,
+    layout: &Layout,
+    registration: crate::registrations::Registration,
+    notice: &'static str,
+) -> Response {
+    let found = async {
+        let person = crate::accounts::require_user(state, registration.user_id).await?;
+        let sitting = sittings::require(state, registration.sitting_id).await?;
+        crate::error::AppResult::Ok(crate::registrations::TicketCheck {
+            registration,
+            person,
+            sitting,
+        })
+    }
+    .await;
+    match found {
+        Ok(found) => ticket_page(state, layout, found, Some(notice)).await,
+        Err(e) => refused(state, layout, &e),
+    }
+}
+
+/// Checks the candidate in (确认入场).
+#[handler]
+pub async fn check_in(
+    req: &Request,
+    Path(id): Path<i64>,
+    Form(form): Form<CheckInForm>,
+    Data(state): Data<&AppState>,
+) -> Response {
+    let (layout, caller) = match form_sender(state, req, form.csrf.as_deref(), "/proctor").await {
+        Ok(sender) => sender,
+        Err(resp) => return resp,
+    };
+    match crate::registrations::check_in(state, &caller, id).await {
+        Ok(r) => ticket_after(state, &layout, r, "已确认入场。").await,
+        Err(e) => refused(state, &layout, &e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct PracticalForm {
+    csrf: Option<String>,
+    /// `pass` or `fail`.
+    result: String,
+    notes: Option<String>,
+}
+
+/// Records the practical assessment (CPR, AED on a manikin): pass or fail, with notes.
+#[handler]
+pub async fn record_practical(
+    req: &Request,
+    Path(id): Path<i64>,
+    Form(form): Form<PracticalForm>,
+    Data(state): Data<&AppState>,
+) -> Response {
+    let (layout, caller) = match form_sender(state, req, form.csrf.as_deref(), "/proctor").await {
+        Ok(sender) => sender,
+        Err(resp) => return resp,
+    };
+    let passed = match form.result.as_str() {
+        "pass" => true,
+        "fail" => false,
+        _ => {
+            return problem(
+                state,
+                &layout,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "请选择结果",
+                "请选择实操考核“合格”或“不合格”。".into(),
+            );
+        }
+    };
+    let notes = form
+        .notes
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
+    if let Err(e) = exam::record_practical(state, &caller, id, passed, notes).await {
+        return refused(state, &layout, &e);
+    }
+    match crate::registrations::store::registration(&state.db, id).await {
+        Ok(Some(r)) => ticket_after(state, &layout, r, "实操考核结果已记录。").await,
+        Ok(None) => refused(
+            state,
+            &layout,
+            &crate::error::AppError::not_found("registration_not_found", "no such registration"),
+        ),
+        Err(e) => refused(state, &layout, &e.into()),
+    }
 }
 
 #[cfg(test)]

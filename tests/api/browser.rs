@@ -570,29 +570,8 @@ async fn a_proctor_watches_a_candidate_and_gives_more_time(
     // The sitting's proctor opens the live view on a phone.
     let bureau = app.token("13900000001", PASSWORD).await;
     let proctor_phone = phone(603);
-    let made = app
-        .post(
-            "/api/v1/users",
-            Some(&bureau),
-            json!({"name": "周监考", "phone": proctor_phone, "email": "zhou@example.cn",
-                   "password": PASSWORD, "roles": ["proctor"]}),
-        )
-        .await;
-    assert_eq!(made.status, reqwest::StatusCode::CREATED, "{}", made.text);
-    let assigned = app
-        .call(
-            reqwest::Method::PATCH,
-            &format!("/api/v1/sittings/{sitting}"),
-            Some(&bureau),
-            Some(json!({"proctor_ids": [made.body["id"]]})),
-        )
-        .await;
-    assert_eq!(
-        assigned.status,
-        reqwest::StatusCode::OK,
-        "{}",
-        assigned.text
-    );
+    let proctor_id = app.proctor(&bureau, 603).await;
+    app.assign_proctors(&bureau, sitting, &[proctor_id]).await;
     let proctor = session(driver, PHONE, true).await;
     proctor
         .goto(&format!("{}/login?next=%2Fproctor", app.base))

@@ -514,3 +514,158 @@ async fn a_bureau_admin_imports_a_bank_sees_the_bad_line_and_schedules_a_sitting
     let shown = app.get(&format!("/api/v1/sittings/{sitting}"), None).await;
     assert_eq!(shown.body["status"], "cancelled", "{}", shown.text);
 }
+
+/// 入场核验 at a sitting's door: the proctor types the 准考证号 (or a scanner types the QR
+/// code's URL), sees the person with their ID number masked, checks them in once, and
+/// records the practical assessment; a proctor of another sitting finds no such ticket.
+#[tokio::test]
+async fn a_proctor_checks_a_candidate_in_by_ticket_and_records_the_practical() {
+    let app = spawn_app().await;
+    let exam = app.exam(Duration::hours(1), 1, true).await;
+    let ours = app.proctor(&exam.bureau, 520).await;
+    app.assign_proctors(&exam.bureau, exam.sitting, &[ours])
+        .await;
+    let other_sitting = app
+        .open_sitting(&exam.bureau, exam.course, Duration::hours(1))
+        .await;
+    let theirs = app.proctor(&exam.bureau, 521).await;
+    app.assign_proctors(&exam.bureau, other_sitting, &[theirs])
+        .await;
+    let candidate = app.booked_candidate(exam.sitting, 522).await;
+    let mine = app.get("/api/v1/registrations", Some(&candidate)).await;
+    assert_eq!(mine.status, StatusCode::OK, "{}", mine.text);
+    let registration = &mine.body["items"][0];
+    let registration_id = registration["id"].as_i64().expect(&mine.text);
+    let ticket_number = registration["ticket_number"].as_str().unwrap().to_string();
+    let check_code: String = sqlx_check_code(&app, registration_id).await;
+
+    let mut proctor = Browser::new(&app);
+    proctor.log_in(&phone(520), PASSWORD).await;
+    let desk = format!("/proctor/sittings/{}/ticket", exam.sitting);
+    assert!(
+        proctor
+            .get(&format!("/proctor/sittings/{}", exam.sitting))
+            .await
+            .html
+            .contains("data-form=\"check-ticket\"")
+    );
+    let card = proctor.post(&desk, &[("code", &ticket_number)]).await;
+    assert_eq!(card.status, StatusCode::OK, "{}", card.html);
+    assert!(
+        card.html
+            .contains(&format!("data-registration-id=\"{registration_id}\""))
+    );
+    assert!(card.html.contains("data-checked-in=\"false\""));
+    assert!(
+        !card.html.contains(&resident_id(522)),
+        "the ID number is masked"
+    );
+    assert!(card.html.contains("photo-box"));
+    // A scanner types the QR code's whole URL: the same person.
+    let scanned = proctor
+        .post(
+            &desk,
+            &[(
+                "code",
+                &format!("https://example.cn/api/v1/tickets/{check_code}"),
+            )],
+        )
+        .await;
+    assert!(
+        scanned
+            .html
+            .contains(&format!("data-registration-id=\"{registration_id}\"")),
+        "{}",
+        scanned.html
+    );
+    // A number off by one digit is no ticket of this sitting.
+    let mut wrong = ticket_number.clone().into_bytes();
+    wrong[7] = if wrong[7] == b'1' { b'2' } else { b'1' };
+    let wrong = proctor
+        .post(&desk, &[("code", std::str::from_utf8(&wrong).unwrap())])
+        .await;
+    assert_eq!(wrong.status, StatusCode::NOT_FOUND);
+
+    let checked = proctor
+        .post(
+            &format!("/proctor/registrations/{registration_id}/check-in"),
+            &[],
+        )
+        .await;
+    assert_eq!(checked.status, StatusCode::OK, "{}", checked.html);
+    assert!(checked.html.contains("data-checked-in=\"true\""));
+    let shown = app
+        .get(
+            &format!("/api/v1/registrations/{registration_id}"),
+            Some(&exam.bureau),
+        )
+        .await;
+    let first = shown.body["checked_in_at"].as_str().unwrap().to_string();
+    proctor
+        .post(
+            &format!("/proctor/registrations/{registration_id}/check-in"),
+            &[],
+        )
+        .await;
+    let again = app
+        .get(
+            &format!("/api/v1/registrations/{registration_id}"),
+            Some(&exam.bureau),
+        )
+        .await;
+    assert_eq!(
+        again.body["checked_in_at"].as_str(),
+        Some(first.as_str()),
+        "the first check-in stands"
+    );
+
+    let recorded = proctor
+        .post(
+            &format!("/proctor/registrations/{registration_id}/practical"),
+            &[("result", "pass"), ("notes", "按压深度、频率达标")],
+        )
+        .await;
+    assert_eq!(recorded.status, StatusCode::OK, "{}", recorded.html);
+    assert!(recorded.html.contains("data-practical=\"pass\""));
+
+    // The other sitting's proctor, and the candidate, are refused.
+    let mut stranger = Browser::new(&app);
+    stranger.log_in(&phone(521), PASSWORD).await;
+    let none = stranger.post(&desk, &[("code", &ticket_number)]).await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
+    let refused = stranger
+        .post(
+            &format!("/proctor/registrations/{registration_id}/practical"),
+            &[("result", "fail")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+    let mut citizen = Browser::new(&app);
+    citizen
+        .cookies
+        .insert("sc_session".into(), candidate.clone());
+    citizen.get("/").await;
+    let refused = citizen
+        .post(
+            &format!("/proctor/registrations/{registration_id}/check-in"),
+            &[],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+    let still = app
+        .get(
+            &format!("/api/v1/registrations/{registration_id}"),
+            Some(&exam.bureau),
+        )
+        .await;
+    assert_eq!(still.body["checked_in_at"].as_str(), Some(first.as_str()));
+}
+
+/// The ticket's QR code, read as the proctor's scanner would (tests may read the database).
+async fn sqlx_check_code(app: &TestApp, registration_id: i64) -> String {
+    safecert::registrations::store::registration(&app.state.db, registration_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .check_code
+}

@@ -708,17 +708,9 @@ async fn an_overdue_attempt_is_graded_after_a_restart_with_its_answers() {
 async fn proctors_extend_terminate_and_see_the_live_roster() {
     let app = spawn_app().await;
     let exam = app.exam(Duration::hours(1), 1, true).await;
-    let proctor = app
-        .post("/api/v1/users", Some(&exam.bureau), json!({"name": "监考员", "phone": phone(500), "email": "p@example.cn", "password": PASSWORD, "roles": ["proctor"]}))
+    let proctor_id = app.proctor(&exam.bureau, 500).await;
+    app.assign_proctors(&exam.bureau, exam.sitting, &[proctor_id])
         .await;
-    let proctor_id = proctor.body["id"].as_i64().unwrap();
-    app.call(
-        Method::PATCH,
-        &format!("/api/v1/sittings/{}", exam.sitting),
-        Some(&exam.bureau),
-        Some(json!({"proctor_ids": [proctor_id]})),
-    )
-    .await;
     let proctor = app.token(&phone(500), PASSWORD).await;
     let a = app.booked_candidate(exam.sitting, 1).await;
     let b = app.booked_candidate(exam.sitting, 2).await;

@@ -296,6 +296,33 @@ impl TestApp {
     }
 
     /// Registers a citizen over HTTP; `n` makes phone, email and ID number distinct.
+    /// A proctor account that logs in with `phone(n)` and the test password; its id.
+    pub async fn proctor(&self, bureau: &str, n: u32) -> i64 {
+        let made = self
+            .post(
+                "/api/v1/users",
+                Some(bureau),
+                json!({"name": "监考员", "phone": phone(n), "email": format!("proctor{n}@example.cn"),
+                       "password": PASSWORD, "roles": ["proctor"]}),
+            )
+            .await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+        made.body["id"].as_i64().unwrap()
+    }
+
+    /// Makes `proctors` the proctors of `sitting`.
+    pub async fn assign_proctors(&self, bureau: &str, sitting: i64, proctors: &[i64]) {
+        let assigned = self
+            .call(
+                reqwest::Method::PATCH,
+                &format!("/api/v1/sittings/{sitting}"),
+                Some(bureau),
+                Some(json!({"proctor_ids": proctors})),
+            )
+            .await;
+        assert_eq!(assigned.status, StatusCode::OK, "{}", assigned.text);
+    }
+
     pub async fn register_citizen(&self, n: u32, name: &str) -> Reply {
         self.post(
             "/api/v1/auth/register",

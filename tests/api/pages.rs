@@ -684,28 +684,13 @@ async fn a_forgotten_password_is_reset_through_a_one_time_mailed_link() {
 async fn a_proctor_sees_the_live_roster_of_their_sitting_and_nobody_else_does() {
     let app = spawn_app().await;
     let exam = app.exam(Duration::hours(1), 1, false).await;
-    let mut proctor_ids = Vec::new();
-    for (n, email) in [(560u32, "p560@example.cn"), (561, "p561@example.cn")] {
-        let p = app
-            .post(
-                "/api/v1/users",
-                Some(&exam.bureau),
-                json!({"name": "监考员", "phone": phone(n), "email": email, "password": PASSWORD, "roles": ["proctor"]}),
-            )
-            .await;
-        assert_eq!(p.status, StatusCode::CREATED, "{}", p.text);
-        proctor_ids.push(p.body["id"].as_i64().unwrap());
-    }
+    let proctor_ids = [
+        app.proctor(&exam.bureau, 560).await,
+        app.proctor(&exam.bureau, 561).await,
+    ];
     // Only the first is this sitting's proctor.
-    let assigned = app
-        .call(
-            Method::PATCH,
-            &format!("/api/v1/sittings/{}", exam.sitting),
-            Some(&exam.bureau),
-            Some(json!({"proctor_ids": [proctor_ids[0]]})),
-        )
+    app.assign_proctors(&exam.bureau, exam.sitting, &proctor_ids[..1])
         .await;
-    assert_eq!(assigned.status, StatusCode::OK, "{}", assigned.text);
     let candidate = app.booked_candidate(exam.sitting, 562).await;
     let start = app
         .post(
