@@ -643,6 +643,27 @@ async fn a_proctor_watches_a_candidate_and_gives_more_time(
         "the candidate's countdown to gain ten minutes",
     )
     .await;
+
+    // 入场核验: the proctor types the ticket's number and checks the candidate in.
+    let ticket_number = booked.body["ticket_number"].as_str().unwrap().to_string();
+    css(&proctor, "#ticket-code")
+        .await
+        .send_keys(&ticket_number)
+        .await
+        .unwrap();
+    css(&proctor, "[data-form=check-ticket] button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    css(&proctor, "[data-action=check-in]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    css(&proctor, "[data-checked-in=true]").await;
+    assert_fits(&proctor, "the ticket check").await;
+    screenshot(&proctor, "proctor-ticket-phone").await;
     proctor.close().await.unwrap();
     client.close().await.unwrap();
 }
@@ -841,7 +862,12 @@ async fn a_bureau_admin_builds_an_exam_that_a_citizen_books(app: &TestApp, drive
         .click()
         .await
         .unwrap();
-    css(&client, "[data-table=courses]").await;
+    until(
+        &client,
+        "return [...document.querySelectorAll('[data-table=courses] td')].some(td => td.textContent === 'FR-WEB');",
+        "the new course to be listed",
+    )
+    .await;
 
     client
         .goto(&format!("{base}/admin/sittings"))
@@ -884,16 +910,19 @@ async fn a_bureau_admin_builds_an_exam_that_a_citizen_books(app: &TestApp, drive
         .click()
         .await
         .unwrap();
-    css(&client, "[data-sitting-id]").await;
+    // The list below the form already shows other sittings: wait for the new one.
+    let find = "[...document.querySelectorAll('[data-sitting-id]')].find(c => c.querySelector('h3').textContent === '应急救护网页考核')";
+    until(
+        &client,
+        &format!("return {find} !== undefined;"),
+        "the new sitting to be listed",
+    )
+    .await;
     let sitting = client
-        .execute(
-            "const c = [...document.querySelectorAll('[data-sitting-id]')].find(c => c.querySelector('h3').textContent === '应急救护网页考核'); return c ? c.dataset.sittingId : '';",
-            vec![],
-        )
+        .execute(&format!("return {find}.dataset.sittingId;"), vec![])
         .await
         .unwrap();
     let sitting = sitting.as_str().unwrap().to_string();
-    assert!(!sitting.is_empty(), "the new sitting is listed");
     screenshot(&client, "admin-sittings-desktop").await;
     client.goto(&format!("{base}/admin")).await.unwrap();
     screenshot(&client, "admin-desktop").await;
