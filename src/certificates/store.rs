@@ -165,6 +165,28 @@ pub async fn list(
     })
 }
 
+/// Certificates found by what a clerk at the counter has: the certificate's number, or the
+/// holder's mobile number or name (exact); newest first, a page at a time.
+pub async fn search(
+    db: &Db,
+    query: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Certificate>, i64), sqlx::Error> {
+    let filter =
+        "WHERE number = $1 OR user_id IN (SELECT id FROM users WHERE phone = $1 OR name = $1)";
+    let sql =
+        format!("SELECT {COLUMNS} FROM certificates {filter} ORDER BY id DESC LIMIT $2 OFFSET $3");
+    let count_sql = format!("SELECT COUNT(*) FROM certificates {filter}");
+    with_pool!(db, pool => {
+        let items = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(query).bind(limit).bind(offset).fetch_all(pool).await?;
+        let total = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql))
+            .bind(query).fetch_one(pool).await?;
+        Ok((items, total))
+    })
+}
+
 /// Unrevoked certificates expiring between `from` and `until` whose reminder (dedupe key
 /// `<prefix><id>`) has not been queued, with the holder's email.
 pub async fn expiring_without_reminder(

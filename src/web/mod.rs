@@ -60,6 +60,15 @@ pub fn routes(route: Route) -> Route {
             get(admin::sittings_list).post(admin::create_sitting),
         )
         .at("/admin/sittings/:id/cancel", post(admin::cancel_sitting))
+        .at("/admin/certificates", get(admin::certificates_list))
+        .at(
+            "/admin/certificates/:id/revoke",
+            post(admin::revoke_certificate),
+        )
+        .at(
+            "/admin/certificates/:id/reissue",
+            post(admin::reissue_certificate),
+        )
         .at(
             "/admin/courses",
             get(admin::courses_list).post(admin::create_course),

@@ -669,3 +669,118 @@ async fn sqlx_check_code(app: &TestApp, registration_id: i64) -> String {
         .unwrap()
         .check_code
 }
+
+/// The bureau at the counter: finds a certificate by its number or the holder's mobile
+/// number, revokes one with a reason, reissues another; nobody else may.
+#[tokio::test]
+async fn the_bureau_finds_certificates_revokes_one_and_reissues_another() {
+    let app = spawn_app().await;
+    let exam = app.exam(Duration::hours(1), 1, false).await;
+    let mut certificates = Vec::new();
+    for n in [531u32, 532] {
+        let token = app.booked_candidate(exam.sitting, n).await;
+        app.pass(exam.sitting, &token).await;
+        let mine = app.get("/api/v1/certificates", Some(&token)).await;
+        let cert = &mine.body["items"][0];
+        certificates.push((
+            cert["id"].as_i64().unwrap(),
+            cert["number"].as_str().unwrap().to_string(),
+            token,
+        ));
+    }
+    let mut bureau = Browser::new(&app);
+    bureau.log_in("13900000001", PASSWORD).await;
+
+    let (first, number, _) = &certificates[0];
+    let found = bureau.get(&format!("/admin/certificates?q={number}")).await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.html);
+    assert_eq!(
+        attribute_values(&found.html, "data-certificate-id"),
+        vec![first.to_string()]
+    );
+    assert!(found.html.contains("data-status=\"有效\""));
+
+    let no_reason = bureau
+        .post(
+            &format!("/admin/certificates/{first}/revoke"),
+            &[("reason", " ")],
+        )
+        .await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let revoked = bureau
+        .post(
+            &format!("/admin/certificates/{first}/revoke"),
+            &[("reason", "考试期间替考，经核实"), ("q", number)],
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::SEE_OTHER, "{}", revoked.html);
+    let after = bureau.get(&revoked.location).await;
+    assert!(
+        after.html.contains("data-status=\"已撤销\""),
+        "{}",
+        after.html
+    );
+    assert!(after.html.contains("考试期间替考"));
+
+    // By the holder's mobile number; a reissue gives a new number and voids the old one.
+    let (second, second_number, holder) = &certificates[1];
+    let by_phone = bureau
+        .get(&format!("/admin/certificates?q={}", phone(532)))
+        .await;
+    assert_eq!(
+        attribute_values(&by_phone.html, "data-certificate-id"),
+        vec![second.to_string()]
+    );
+    let reissued = bureau
+        .post(
+            &format!("/admin/certificates/{second}/reissue"),
+            &[("q", &phone(532))],
+        )
+        .await;
+    assert_eq!(reissued.status, StatusCode::SEE_OTHER, "{}", reissued.html);
+    let both = bureau.get(&reissued.location).await;
+    assert_eq!(attribute_values(&both.html, "data-certificate-id").len(), 2);
+    assert_eq!(both.count("data-status=\"有效\""), 1, "{}", both.html);
+    let mine = app.get("/api/v1/certificates", Some(holder)).await;
+    let numbers: Vec<&str> = mine.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["number"].as_str().unwrap())
+        .collect();
+    assert!(
+        numbers.len() == 2 && numbers.contains(&second_number.as_str()),
+        "{numbers:?}"
+    );
+
+    // A holder cannot search, revoke or reissue.
+    let mut citizen = Browser::new(&app);
+    citizen.cookies.insert("sc_session".into(), holder.clone());
+    assert_eq!(
+        citizen.get("/admin/certificates?q=x").await.status,
+        StatusCode::FORBIDDEN
+    );
+    citizen.get("/").await;
+    let refused = citizen
+        .post(
+            &format!("/admin/certificates/{second}/revoke"),
+            &[("reason", "x")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let shown = app
+        .get(
+            &format!("/api/v1/certificates/{second}"),
+            Some(&exam.bureau),
+        )
+        .await;
+    assert_eq!(shown.body["status"], "revoked", "{}", shown.text);
+    assert!(
+        shown.body["revoke_reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("换发新证"),
+        "revoked by the reissue, not by the holder: {}",
+        shown.text
+    );
+}
