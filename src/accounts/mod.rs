@@ -218,6 +218,54 @@ pub async fn require_user(state: &AppState, id: i64) -> AppResult<User> {
         .ok_or_else(|| AppError::not_found("user_not_found", "no such user"))
 }
 
+/// People found by what a clerk has: a mobile number, an ID number (any kind of document),
+/// or an exact name; at most 50.
+pub async fn search(state: &AppState, query: &str) -> AppResult<Vec<User>> {
+    let query = query.trim();
+    if query.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut ids = Vec::new();
+    if let Some(id) = store::user_id_by_phone(&state.db, query).await? {
+        ids.push(id);
+    }
+    for kind in [
+        IdType::ResidentId,
+        IdType::GatResidencePermit,
+        IdType::ForeignPermanentResidence,
+        IdType::Passport,
+    ] {
+        if let Ok(doc) = IdDocument::parse(kind, query) {
+            let hash = state.vault.lookup_hash(doc.id_type(), doc.number());
+            ids.extend(store::user_id_by_id_hash(&state.db, &hash).await?);
+        }
+    }
+    ids.extend(store::users_named(&state.db, query, 50).await?);
+    ids.sort_unstable();
+    ids.dedup();
+    let mut people = Vec::with_capacity(ids.len());
+    for id in ids.into_iter().take(50) {
+        people.extend(store::user(&state.db, id).await?);
+    }
+    Ok(people)
+}
+
+/// The bureau ties a person to an enterprise (its staff), so the enterprise's admin enrols
+/// them and sees their certificates.
+pub async fn link_enterprise(
+    state: &AppState,
+    user_id: i64,
+    enterprise_id: i64,
+) -> AppResult<User> {
+    crate::org::store::enterprise(&state.db, enterprise_id)
+        .await?
+        .ok_or_else(|| AppError::invalid("enterprise_id", "no such enterprise"))?;
+    if !store::set_enterprise(&state.db, user_id, Some(enterprise_id)).await? {
+        return Err(AppError::not_found("user_not_found", "no such user"));
+    }
+    require_user(state, user_id).await
+}
+
 /// Finds a person by ID number through its keyed hash (no table scan, no decryption).
 pub async fn find_by_id_number(
     state: &AppState,

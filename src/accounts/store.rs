@@ -176,6 +176,27 @@ pub async fn list_users(
     Ok((users, total))
 }
 
+/// People with this exact name (at most `limit`), for a clerk's search.
+pub async fn users_named(db: &Db, name: &str, limit: i64) -> Result<Vec<i64>, sqlx::Error> {
+    with_pool!(db, pool => {
+        sqlx::query_scalar("SELECT id FROM users WHERE name = $1 ORDER BY id LIMIT $2")
+            .bind(name).bind(limit).fetch_all(pool).await
+    })
+}
+
+/// Ties a person to an enterprise (or unties them with `None`).
+pub async fn set_enterprise(
+    db: &Db,
+    user_id: i64,
+    enterprise_id: Option<i64>,
+) -> Result<bool, sqlx::Error> {
+    let changed = with_pool!(db, pool => {
+        sqlx::query("UPDATE users SET enterprise_id = $2 WHERE id = $1")
+            .bind(user_id).bind(enterprise_id).execute(pool).await?.rows_affected()
+    });
+    Ok(changed == 1)
+}
+
 pub async fn count_users(db: &Db) -> Result<i64, sqlx::Error> {
     with_pool!(db, pool => {
         sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await

@@ -112,6 +112,27 @@ pub async fn enterprise(db: &Db, id: i64) -> Result<Option<Enterprise>, sqlx::Er
     })
 }
 
+/// Enterprises whose name contains `text` or whose credit code is `text` (at most `limit`).
+pub async fn search_enterprises(
+    db: &Db,
+    text: &str,
+    limit: i64,
+) -> Result<Vec<Enterprise>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {ENTERPRISE_COLUMNS} FROM enterprises WHERE credit_code = $1 OR name LIKE $2 ESCAPE '\\' ORDER BY id LIMIT $3"
+    );
+    let pattern = format!(
+        "%{}%",
+        text.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    with_pool!(db, pool => {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(text).bind(pattern).bind(limit).fetch_all(pool).await
+    })
+}
+
 /// Enterprises in pages; `only` narrows to one (an enterprise admin sees their own).
 pub async fn list_enterprises(
     db: &Db,

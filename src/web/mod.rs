@@ -61,6 +61,8 @@ pub fn routes(route: Route) -> Route {
         )
         .at("/admin/sittings/:id/cancel", post(admin::cancel_sitting))
         .at("/admin/certificates", get(admin::certificates_list))
+        .at("/admin/people", get(admin::people))
+        .at("/admin/people/:id/enterprise", post(admin::link_person))
         .at(
             "/admin/certificates/:id/revoke",
             post(admin::revoke_certificate),

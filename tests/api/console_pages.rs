@@ -784,3 +784,106 @@ async fn the_bureau_finds_certificates_revokes_one_and_reissues_another() {
         shown.text
     );
 }
+
+/// The bureau finds a person by mobile number or ID number and an enterprise by part of its
+/// name, ties the person to the enterprise, and the enterprise then counts them as staff.
+#[tokio::test]
+async fn the_bureau_finds_a_person_and_ties_them_to_an_enterprise() {
+    let app = spawn_app().await;
+    let bureau_token = app.bureau_admin().await;
+    let (enterprise, admin_token) = app
+        .enterprise_with_admin(&bureau_token, "914403001922038216", 540)
+        .await;
+    let registered = app.register_citizen(541, "赵六").await;
+    assert_eq!(
+        registered.status,
+        StatusCode::CREATED,
+        "{}",
+        registered.text
+    );
+    let person = registered.body["user"]["id"]
+        .as_i64()
+        .or_else(|| registered.body["id"].as_i64())
+        .expect(&registered.text);
+    let mut bureau = Browser::new(&app);
+    bureau.log_in("13900000001", PASSWORD).await;
+
+    for query in [phone(541), resident_id(541), "赵六".to_string()] {
+        let found = bureau.get(&format!("/admin/people?q={query}")).await;
+        assert_eq!(found.status, StatusCode::OK, "{}", found.html);
+        assert_eq!(
+            attribute_values(&found.html, "data-user-id"),
+            vec![person.to_string()],
+            "{query}"
+        );
+        // Only what the clerk typed (kept in the forms' fields) is shown whole.
+        for whole in [resident_id(541), phone(541)] {
+            assert_eq!(
+                found.count(&whole),
+                found.count(&format!("value=\"{whole}\"")),
+                "{whole} is masked"
+            );
+        }
+    }
+    let by_name = bureau.get("/admin/people?q=企业9144").await;
+    assert_eq!(
+        attribute_values(&by_name.html, "data-enterprise-id"),
+        vec![enterprise.to_string()]
+    );
+
+    let wrong = bureau
+        .post(
+            &format!("/admin/people/{person}/enterprise"),
+            &[("credit_code", "91440300MA5DEM0019")],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let linked = bureau
+        .post(
+            &format!("/admin/people/{person}/enterprise"),
+            &[("credit_code", "914403001922038216"), ("q", &phone(541))],
+        )
+        .await;
+    assert_eq!(linked.status, StatusCode::SEE_OTHER, "{}", linked.html);
+    let shown = bureau.get(&linked.location).await;
+    assert!(
+        shown
+            .html
+            .contains("data-enterprise=\"企业914403001922038216\""),
+        "{}",
+        shown.html
+    );
+    let staff = app
+        .get(
+            &format!("/api/v1/users?enterprise_id={enterprise}"),
+            Some(&admin_token),
+        )
+        .await;
+    assert!(
+        staff.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["id"] == person),
+        "{}",
+        staff.text
+    );
+
+    // Only the bureau searches people or ties them.
+    let mut admin = Browser::new(&app);
+    admin.log_in(&phone(540), PASSWORD).await;
+    assert_eq!(
+        admin
+            .get(&format!("/admin/people?q={}", phone(541)))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let refused = admin
+        .post(
+            &format!("/admin/people/{person}/enterprise"),
+            &[("credit_code", "914403001922038216")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
