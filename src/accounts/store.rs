@@ -176,6 +176,17 @@ pub async fn list_users(
     Ok((users, total))
 }
 
+/// People holding `role`, by name (at most `limit`): e.g. the proctors a sitting may get.
+pub async fn with_role(db: &Db, role: Role, limit: i64) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    with_pool!(db, pool => {
+        sqlx::query_as(
+            "SELECT u.id, u.name FROM users u JOIN user_roles r ON r.user_id = u.id \
+             WHERE r.role = $1 ORDER BY u.name, u.id LIMIT $2",
+        )
+        .bind(role.as_str()).bind(limit).fetch_all(pool).await
+    })
+}
+
 /// People with this exact name (at most `limit`), for a clerk's search.
 pub async fn users_named(db: &Db, name: &str, limit: i64) -> Result<Vec<i64>, sqlx::Error> {
     with_pool!(db, pool => {

@@ -59,6 +59,10 @@ pub fn routes(route: Route) -> Route {
             "/admin/sittings",
             get(admin::sittings_list).post(admin::create_sitting),
         )
+        .at(
+            "/admin/sittings/:id",
+            get(admin::sitting_view).post(admin::update_sitting),
+        )
         .at("/admin/sittings/:id/cancel", post(admin::cancel_sitting))
         .at("/admin/certificates", get(admin::certificates_list))
         .at("/admin/people", get(admin::people))

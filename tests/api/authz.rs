@@ -134,6 +134,7 @@ const PAGES: &[(&str, [Outcome; 7])] = &[
     ("GET /admin/sittings",                    [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
     ("GET /admin/certificates",                [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
     ("GET /admin/people",                      [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
+    ("GET /admin/sittings/{id}",               [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
     ("POST /proctor/registrations/{id}/check-in", [Unauth, Hidden, Hidden, Hidden, Hidden, Ok, Hidden]),
     ("POST /me/registrations/{id}/cancel",     [Unauth, Ok, Hidden, Hidden, Hidden, Ok, Hidden]),
     ("GET /set-password",                      [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),

@@ -887,3 +887,115 @@ async fn the_bureau_finds_a_person_and_ties_them_to_an_enterprise() {
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
+
+/// The bureau moves a booked sitting an hour later, gives it a proctor and sees its
+/// bookings; the booked candidate is mailed the change.
+#[tokio::test]
+async fn the_bureau_moves_a_sitting_assigns_a_proctor_and_sees_its_bookings() {
+    let app = spawn_app().await;
+    let bureau_token = app.bureau_admin().await;
+    let sitting = app.sitting(&bureau_token, 10).await;
+    let proctor = app.proctor(&bureau_token, 551).await;
+    app.register_citizen(552, "钱七").await;
+    let candidate = app.token(&phone(552), PASSWORD).await;
+    let booked = app
+        .post(
+            &format!("/api/v1/sittings/{sitting}/registrations"),
+            Some(&candidate),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(booked.status, StatusCode::CREATED, "{}", booked.text);
+    let changed_mails = || async {
+        let n: i64 = safecert::with_pool!(&app.state.db, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE kind = 'sitting_changed'").fetch_one(pool).await.unwrap()
+        });
+        n
+    };
+    assert_eq!(changed_mails().await, 0);
+
+    let mut bureau = Browser::new(&app);
+    bureau.log_in("13900000001", PASSWORD).await;
+    let path = format!("/admin/sittings/{sitting}");
+    let page = bureau.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    assert!(page.html.contains("钱七"), "the bookings are listed");
+    let field = |name: &str| {
+        page.html
+            .split(&format!("name=\"{name}\""))
+            .nth(1)
+            .and_then(|rest| rest.split("value=\"").nth(1))
+            .and_then(|rest| rest.split('"').next())
+            .unwrap()
+            .to_string()
+    };
+    let later = |at: &str| {
+        (chrono::NaiveDateTime::parse_from_str(at, "%Y-%m-%dT%H:%M").unwrap() + Duration::hours(1))
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
+    };
+    let (starts, ends) = (later(&field("starts_at")), later(&field("ends_at")));
+    let proctor_id = proctor.to_string();
+    let saved = bureau
+        .post(
+            &path,
+            &[
+                ("starts_at", &starts),
+                ("ends_at", &ends),
+                ("capacity", "10"),
+                ("venue_kind", "station"),
+                ("venue_name", "福田区应急服务站"),
+                ("venue_address", "福华路1号"),
+                ("proctor", &proctor_id),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.html);
+    let shown = app.get(&format!("/api/v1/sittings/{sitting}"), None).await;
+    assert_eq!(
+        shown.body["proctor_ids"],
+        serde_json::json!([proctor]),
+        "{}",
+        shown.text
+    );
+    assert_eq!(
+        changed_mails().await,
+        1,
+        "the booked candidate is told of the new time"
+    );
+    let after = bureau.get(&saved.location).await;
+    assert!(
+        after.html.contains(&format!("value=\"{starts}\"")),
+        "{}",
+        after.html
+    );
+
+    // Seats below the bookings are refused, and a citizen cannot open or change the sitting.
+    let too_few = bureau
+        .post(
+            &path,
+            &[
+                ("starts_at", &starts),
+                ("ends_at", &ends),
+                ("capacity", "0"),
+                ("venue_kind", "online"),
+            ],
+        )
+        .await;
+    assert_eq!(too_few.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let mut citizen = Browser::new(&app);
+    citizen.log_in(&phone(552), PASSWORD).await;
+    assert_eq!(citizen.get(&path).await.status, StatusCode::FORBIDDEN);
+    let refused = citizen
+        .post(
+            &path,
+            &[
+                ("starts_at", &starts),
+                ("ends_at", &ends),
+                ("capacity", "10"),
+                ("venue_kind", "online"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
