@@ -251,6 +251,7 @@ impl BanksApi {
         let filter = QuestionFilter {
             status: status.0,
             kind: kind.0,
+            ..QuestionFilter::default()
         };
         let (questions, total) =
             question_bank::store::questions(&self.state.db, id.0, &filter, limit, offset).await?;

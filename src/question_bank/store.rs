@@ -270,6 +270,8 @@ pub async fn set_status(
 pub struct QuestionFilter {
     pub status: Option<QuestionStatus>,
     pub kind: Option<QuestionKind>,
+    /// Words the stem contains.
+    pub text: Option<String>,
 }
 
 pub async fn questions(
@@ -279,21 +281,35 @@ pub async fn questions(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Question>, i64), AppError> {
-    let condition =
-        "WHERE q.bank_id = $1 AND ($2 IS NULL OR q.status = $2) AND ($3 IS NULL OR v.kind = $3)";
-    let sql = format!("{QUESTION_SELECT} {condition} ORDER BY q.id LIMIT $4 OFFSET $5");
+    let condition = "WHERE q.bank_id = $1 AND ($2 IS NULL OR q.status = $2) AND ($3 IS NULL OR v.kind = $3) \
+         AND ($4 IS NULL OR v.stem LIKE $4 ESCAPE '\\')";
+    let sql = format!("{QUESTION_SELECT} {condition} ORDER BY q.id LIMIT $5 OFFSET $6");
     let count_sql = format!(
         "SELECT COUNT(*) FROM questions q JOIN question_versions v ON v.question_id = q.id \
          AND v.version = q.current_version {condition}"
     );
     let status = filter.status.map(|s| s.as_str());
     let kind = filter.kind.map(|k| k.as_str());
+    // Words in the stem, matched literally.
+    let text = filter
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            format!(
+                "%{}%",
+                t.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            )
+        });
     let (rows, total): (Vec<QuestionRow>, i64) = with_pool!(db, pool => {
         let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(bank_id).bind(status).bind(kind).bind(limit).bind(offset)
+            .bind(bank_id).bind(status).bind(kind).bind(&text).bind(limit).bind(offset)
             .fetch_all(pool).await?;
         let total = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql))
-            .bind(bank_id).bind(status).bind(kind)
+            .bind(bank_id).bind(status).bind(kind).bind(&text)
             .fetch_one(pool).await?;
         (rows, total)
     });
@@ -302,6 +318,20 @@ pub async fn questions(
         .map(QuestionRow::into_question)
         .collect::<Result<_, _>>()?;
     Ok((questions, total))
+}
+
+/// Every version of a question, newest first: (version, stem, answer keys, explanation, when).
+pub async fn versions(
+    db: &Db,
+    question_id: i64,
+) -> Result<Vec<(i64, String, String, String, DateTime<Utc>)>, sqlx::Error> {
+    with_pool!(db, pool => {
+        sqlx::query_as(
+            "SELECT version, stem, answer, explanation, created_at FROM question_versions \
+             WHERE question_id = $1 ORDER BY version DESC",
+        )
+        .bind(question_id).fetch_all(pool).await
+    })
 }
 
 pub async fn question(db: &Db, id: i64) -> Result<Option<Question>, AppError> {

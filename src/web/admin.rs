@@ -71,6 +71,8 @@ async fn bureau_form(
 #[derive(serde::Deserialize)]
 pub struct PageQuery {
     page: Option<i64>,
+    /// Words to look for (in a bank: in the questions' stems).
+    q: Option<String>,
 }
 
 fn offset(page: i64) -> i64 {
@@ -206,6 +208,17 @@ struct BankPage<'a> {
     /// The outcome of an import just sent, if any.
     imported: Option<String>,
     issues: Vec<Issue>,
+    /// The words searched for, and as they go in a link.
+    query: String,
+    query_url: String,
+}
+
+/// What a bank page shows beside its questions.
+struct BankView {
+    page: i64,
+    query: String,
+    imported: Option<String>,
+    issues: Vec<Issue>,
 }
 
 async fn bank_page(
@@ -213,20 +226,23 @@ async fn bank_page(
     layout: &Layout,
     status: StatusCode,
     bank_id: i64,
-    page: i64,
-    imported: Option<String>,
-    issues: Vec<Issue>,
+    view: BankView,
 ) -> Response {
+    let BankView {
+        page,
+        query,
+        imported,
+        issues,
+    } = view;
     let loaded = async {
         let bank = question_bank::require_bank(state, bank_id).await?;
-        let (questions, total) = question_bank::store::questions(
-            &state.db,
-            bank_id,
-            &QuestionFilter::default(),
-            PAGE,
-            offset(page),
-        )
-        .await?;
+        let filter = QuestionFilter {
+            text: Some(query.clone()),
+            ..QuestionFilter::default()
+        };
+        let (questions, total) =
+            question_bank::store::questions(&state.db, bank_id, &filter, PAGE, offset(page))
+                .await?;
         AppResult::Ok((bank, questions, total))
     }
     .await;
@@ -258,6 +274,8 @@ async fn bank_page(
             pages: pages(total),
             imported,
             issues,
+            query_url: url::form_urlencoded::byte_serialize(query.as_bytes()).collect(),
+            query,
         },
     )
 }
@@ -274,8 +292,13 @@ pub async fn bank_view(
         Ok(b) => b,
         Err(resp) => return resp,
     };
-    let page = q.page.unwrap_or(1).max(1);
-    bank_page(state, &layout, StatusCode::OK, id, page, None, Vec::new()).await
+    let view = BankView {
+        page: q.page.unwrap_or(1).max(1),
+        query: q.q.unwrap_or_default().trim().to_string(),
+        imported: None,
+        issues: Vec::new(),
+    };
+    bank_page(state, &layout, StatusCode::OK, id, view).await
 }
 
 /// Imports a file into a bank, all or nothing: on a problem the page lists every bad line
@@ -336,16 +359,13 @@ pub async fn import(
                 imported = report.imported,
                 "bank import (console)"
             );
-            bank_page(
-                state,
-                &layout,
-                StatusCode::OK,
-                id,
-                1,
-                Some(said),
-                Vec::new(),
-            )
-            .await
+            let view = BankView {
+                page: 1,
+                query: String::new(),
+                imported: Some(said),
+                issues: Vec::new(),
+            };
+            bank_page(state, &layout, StatusCode::OK, id, view).await
         }
         Err(AppError::ImportInvalid(issues)) => {
             let issues = issues
@@ -355,8 +375,13 @@ pub async fn import(
                     reason: i.reason,
                 })
                 .collect();
-            let status = StatusCode::UNPROCESSABLE_ENTITY;
-            bank_page(state, &layout, status, id, 1, None, issues).await
+            let view = BankView {
+                page: 1,
+                query: String::new(),
+                imported: None,
+                issues,
+            };
+            bank_page(state, &layout, StatusCode::UNPROCESSABLE_ENTITY, id, view).await
         }
         Err(e) => refused(state, &layout, &e),
     }
@@ -1410,6 +1435,118 @@ pub async fn update_sitting(
             code: "capacity_below_bookings",
             ..
         }) => bad("座位数少于已报名人数：请先取消多出的报名，或保留更多座位。"),
+        Err(e) => refused(state, &layout, &e),
+    }
+}
+
+struct VersionRow {
+    version: i64,
+    stem: String,
+    answer: String,
+    explanation: String,
+    at: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_question.html")]
+struct QuestionPage<'a> {
+    layout: &'a Layout,
+    id: i64,
+    bank_id: i64,
+    reference: String,
+    kind: &'static str,
+    status: &'static str,
+    retired: bool,
+    stem: String,
+    /// (key, text, correct)
+    options: Vec<(String, String, bool)>,
+    explanation: String,
+    versions: Vec<VersionRow>,
+}
+
+/// One question: its current text and key, every earlier version (attempts keep the one
+/// they were drawn with), and retiring it from future papers.
+#[handler]
+pub async fn question_view(
+    req: &Request,
+    Path(id): Path<i64>,
+    Data(state): Data<&AppState>,
+) -> Response {
+    let (layout, _) = match bureau(state, req).await {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
+    let loaded = async {
+        let question = question_bank::store::question(&state.db, id)
+            .await?
+            .ok_or_else(|| AppError::not_found("question_not_found", "no such question"))?;
+        let versions = question_bank::store::versions(&state.db, id).await?;
+        AppResult::Ok((question, versions))
+    }
+    .await;
+    let (q, versions) = match loaded {
+        Ok(l) => l,
+        Err(e) => return refused(state, &layout, &e),
+    };
+    let answer = q.content.answer.clone();
+    render(
+        state,
+        &layout,
+        &QuestionPage {
+            layout: &layout,
+            id,
+            bank_id: q.bank_id,
+            reference: q.reference,
+            kind: kind_label(q.content.kind),
+            status: status_label(q.status),
+            retired: q.status == QuestionStatus::Retired,
+            stem: q.content.stem,
+            options: q
+                .content
+                .options
+                .into_iter()
+                .map(|o| {
+                    let correct = answer.contains(&o.key);
+                    (o.key, o.text, correct)
+                })
+                .collect(),
+            explanation: q.content.explanation,
+            versions: versions
+                .into_iter()
+                .map(|(version, stem, answer, explanation, at)| VersionRow {
+                    version,
+                    stem,
+                    answer: serde_json::from_str::<Vec<String>>(&answer)
+                        .map(|keys| keys.join(""))
+                        .unwrap_or(answer),
+                    explanation,
+                    at: local(at),
+                })
+                .collect(),
+        },
+    )
+}
+
+#[derive(serde::Deserialize)]
+pub struct RetireForm {
+    csrf: Option<String>,
+}
+
+/// Retires a question: papers drawn from now on leave it out.
+#[handler]
+pub async fn retire_question(
+    req: &Request,
+    Path(id): Path<i64>,
+    Form(form): Form<RetireForm>,
+    Data(state): Data<&AppState>,
+) -> Response {
+    let back = format!("/admin/questions/{id}");
+    let (layout, _) = match bureau_form(state, req, form.csrf.as_deref(), &back).await {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
+    match question_bank::retire(state, id).await {
+        Ok(()) => see_other(&back),
         Err(e) => refused(state, &layout, &e),
     }
 }

@@ -55,6 +55,8 @@ pub fn routes(route: Route) -> Route {
         .at("/admin/banks", post(admin::create_bank))
         .at("/admin/banks/:id", get(admin::bank_view))
         .at("/admin/banks/:id/import", post(admin::import))
+        .at("/admin/questions/:id", get(admin::question_view))
+        .at("/admin/questions/:id/retire", post(admin::retire_question))
         .at(
             "/admin/sittings",
             get(admin::sittings_list).post(admin::create_sitting),

@@ -999,3 +999,94 @@ async fn the_bureau_moves_a_sitting_assigns_a_proctor_and_sees_its_bookings() {
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
+
+/// A bank's questions are searched by their stems; a question shows its key and every
+/// version (a changed file makes a new one); retiring it keeps it out of later papers.
+#[tokio::test]
+async fn the_bureau_searches_a_bank_sees_a_questions_versions_and_retires_it() {
+    let app = spawn_app().await;
+    app.bureau_admin().await;
+    let mut bureau = Browser::new(&app);
+    bureau.log_in("13900000001", PASSWORD).await;
+    let made = bureau
+        .post("/admin/banks", &[("name", "版本测试题库")])
+        .await;
+    let bank_path = made.location.clone();
+    let import_path = format!("{bank_path}/import");
+    let imported = bureau
+        .multipart(
+            &import_path,
+            &[("format", "gift")],
+            ("file", "a.gift", &gift(false)),
+        )
+        .await;
+    assert_eq!(imported.status, StatusCode::OK, "{}", imported.html);
+
+    let found = bureau
+        .get(&format!("{bank_path}?q=%E8%A7%A6%E7%94%B5"))
+        .await; // 触电
+    let ids = attribute_values(&found.html, "data-question-id");
+    assert_eq!(ids.len(), 1, "{}", found.html);
+    let none = bureau.get(&format!("{bank_path}?q=100%25")).await;
+    assert!(
+        attribute_values(&none.html, "data-question-id").is_empty(),
+        "a % is a literal"
+    );
+    let question = format!("/admin/questions/{}", ids[0]);
+    let shown = bureau.get(&question).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.html);
+    assert_eq!(shown.count("data-correct=\"true\""), 1);
+    assert!(
+        shown
+            .html
+            .contains("切断电源或用绝缘物挑开电线（正确答案）")
+    );
+    assert_eq!(attribute_values(&shown.html, "data-version"), vec!["1"]);
+
+    // Reworded (an edit through the API): a second version, the first kept.
+    let token = app.token("13900000001", PASSWORD).await;
+    let edited = app
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/questions/{}", ids[0]),
+            Some(&token),
+            Some(serde_json::json!({"kind": "single", "stem": "发现有人触电倒地，施救者首先应当做什么？",
+                "options": [{"key": "A", "text": "切断电源或用绝缘物挑开电线"}, {"key": "B", "text": "立即用手拉开触电者"},
+                            {"key": "C", "text": "先泼水降温"}],
+                "answer": ["A"], "explanation": "先断电，防止施救者触电。", "difficulty": 2, "status": "active"})),
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.text);
+    let shown = bureau.get(&question).await;
+    assert_eq!(
+        attribute_values(&shown.html, "data-version"),
+        vec!["2", "1"]
+    );
+
+    let retired = bureau.post(&format!("{question}/retire"), &[]).await;
+    assert_eq!(retired.status, StatusCode::SEE_OTHER, "{}", retired.html);
+    let shown = bureau.get(&question).await;
+    assert!(shown.html.contains("data-question-status=\"已停用\""));
+    assert!(!shown.html.contains("retire-question"));
+    let bank: i64 = bank_path.rsplit('/').next().unwrap().parse().unwrap();
+    let active = app
+        .get(
+            &format!("/api/v1/question-banks/{bank}/questions?status=active"),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(active.body["total"], 1, "{}", active.text);
+
+    let mut citizen = Browser::new(&app);
+    let (_, citizen_token) = app.quick_candidate(561).await;
+    citizen.cookies.insert("sc_session".into(), citizen_token);
+    assert_eq!(citizen.get(&question).await.status, StatusCode::FORBIDDEN);
+    citizen.get("/").await;
+    assert_eq!(
+        citizen
+            .post(&format!("{question}/retire"), &[])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+}
