@@ -926,7 +926,39 @@ async fn a_bureau_admin_builds_an_exam_that_a_citizen_books(app: &TestApp, drive
     screenshot(&client, "admin-sittings-desktop").await;
     client.goto(&format!("{base}/admin")).await.unwrap();
     screenshot(&client, "admin-desktop").await;
+    // The console's other pages, each at desktop size and on a tablet.
+    client
+        .goto(&format!("{base}/admin/banks/{bank}"))
+        .await
+        .unwrap();
+    let question = attr(&client, "[data-question-id]", "data-question-id").await;
+    let pages = [
+        (format!("/admin/questions/{question}"), "admin-question"),
+        (format!("/admin/sittings/{sitting}"), "admin-sitting"),
+        ("/admin/certificates?q=BA".to_string(), "admin-certificates"),
+        (format!("/admin/people?q={}", phone(601)), "admin-people"),
+    ];
+    for (path, name) in &pages {
+        client.goto(&format!("{base}{path}")).await.unwrap();
+        css(&client, "main h1").await;
+        screenshot(&client, &format!("{name}-desktop")).await;
+    }
     client.close().await.unwrap();
+    let tablet = session(driver, TABLET, false).await;
+    tablet
+        .goto(&format!("{base}/login?next=%2Fadmin"))
+        .await
+        .unwrap();
+    log_in(&tablet, "13900000001").await;
+    css(&tablet, "[data-form=new-bank]").await;
+    assert_fits(&tablet, "the bureau's console").await;
+    for (path, name) in &pages {
+        tablet.goto(&format!("{base}{path}")).await.unwrap();
+        css(&tablet, "main h1").await;
+        assert_fits(&tablet, name).await;
+        screenshot(&tablet, &format!("{name}-tablet")).await;
+    }
+    tablet.close().await.unwrap();
 
     // A citizen books it from the sittings page on a phone.
     app.register_citizen(660, "王五").await;
