@@ -110,13 +110,25 @@ struct ConsolePage<'a> {
     filters: Vec<(i64, bool)>,
     page: i64,
     pages: i64,
+    /// The courses staff may be required to hold, for the compliance check: (id, title, chosen).
+    courses: Vec<(i64, String, bool)>,
+    /// Staff whose certificate of the chosen course is missing, expired or expiring within
+    /// `days` (or 30): the compliance report's columns and rows as text.
+    compliance: Option<(Vec<&'static str>, Vec<Vec<String>>)>,
+    compliance_days: i64,
+    required: Option<i64>,
 }
+
+/// Staff shown on the page from the compliance report; the export holds them all.
+const COMPLIANCE_SHOWN: usize = 100;
 
 #[derive(serde::Deserialize)]
 pub struct ConsoleQuery {
     /// Only certificates expiring within this many days.
     days: Option<i64>,
     page: Option<i64>,
+    /// The course whose certificate staff must hold (合规检查).
+    required: Option<i64>,
 }
 
 /// The console: roster upload, the staff's certificates (filterable by expiry), downloads.
@@ -164,10 +176,48 @@ pub async fn console(
             });
         }
         let sittings = bookable_sittings(state).await?;
-        crate::error::AppResult::Ok((enterprise.name, rows, total, sittings))
+        let compliance = match q.required {
+            Some(course_id) => {
+                // The same report, and the same rule of who sees what, as the API's.
+                let params = crate::reports::Params {
+                    course_id: Some(course_id),
+                    days: Some(days.unwrap_or(30)),
+                    ..Default::default()
+                };
+                let table = crate::reports::run(
+                    state,
+                    crate::reports::Report::Compliance,
+                    &params,
+                    crate::access::Area::Enterprise(enterprise_id),
+                )
+                .await?;
+                let heads = table.columns.iter().map(|c| c.title).collect();
+                let rows = table
+                    .rows
+                    .iter()
+                    .take(COMPLIANCE_SHOWN)
+                    .map(|row| row.iter().map(|v| v.to_text()).collect())
+                    .collect();
+                Some((heads, rows))
+            }
+            None => None,
+        };
+        let (all_courses, _) = courses::store::list(&state.db, 500, 0).await?;
+        let course_choices = all_courses
+            .into_iter()
+            .map(|c| (c.id, c.title, q.required == Some(c.id)))
+            .collect();
+        crate::error::AppResult::Ok((
+            enterprise.name,
+            rows,
+            total,
+            sittings,
+            compliance,
+            course_choices,
+        ))
     }
     .await;
-    let (enterprise, certificates, total, sittings) = match loaded {
+    let (enterprise, certificates, total, sittings, compliance, course_choices) = match loaded {
         Ok(l) => l,
         Err(e) => return refused(state, &layout, &e),
     };
@@ -188,6 +238,10 @@ pub async fn console(
                 .collect(),
             page,
             pages: ((total + PAGE - 1) / PAGE).max(1),
+            courses: course_choices,
+            compliance,
+            compliance_days: days.unwrap_or(30),
+            required: q.required,
         },
     )
 }

@@ -244,6 +244,24 @@ async fn the_enterprise_console_lists_its_staffs_certificates_and_no_one_elses()
     assert_eq!(soon.status, StatusCode::OK);
     assert_eq!(soon.count("data-status="), 0);
 
+    // The compliance check: staff 312 never passed and the admin never sat the exam, so both
+    // lack the certificate; 311 holds it.
+    let check = admin
+        .get(&format!("/enterprise?required={}&days=30", exam.course))
+        .await;
+    assert_eq!(check.status, StatusCode::OK, "{}", check.html);
+    assert_eq!(check.count("data-compliance-row"), 2, "{}", check.html);
+    let table = check
+        .html
+        .split("data-table=\"compliance\"")
+        .nth(1)
+        .unwrap();
+    assert!(
+        table.contains("员工312") && table.contains("缺证"),
+        "{table}"
+    );
+    assert!(!table.split("</table>").next().unwrap().contains("员工311"));
+
     // Nobody else opens the console or posts to it.
     let mut citizen = Browser::new(&app);
     citizen
