@@ -205,6 +205,11 @@ async fn attr(client: &Client, selector: &str, name: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Clicks the element `selector` finds, once it is there.
+async fn click(client: &Client, selector: &str) {
+    css(client, selector).await.click().await.unwrap();
+}
+
 /// Fills the log-in form the page shows, with the test password, and sends it.
 async fn log_in(client: &Client, login: &str) {
     css(client, "input[name=login]")
@@ -217,27 +222,16 @@ async fn log_in(client: &Client, login: &str) {
         .send_keys(PASSWORD)
         .await
         .unwrap();
-    css(client, "form.form button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(client, "form.form button[type=submit]").await;
 }
 
 async fn choose(client: &Client, position: usize, key: &str) {
-    css(client, &format!("[data-goto=\"{position}\"]"))
-        .await
-        .click()
-        .await
-        .unwrap();
-    css(
+    click(client, &format!("[data-goto=\"{position}\"]")).await;
+    click(
         client,
         &format!("[data-position=\"{position}\"] input[value=\"{key}\"]"),
     )
-    .await
-    .click()
-    .await
-    .unwrap();
+    .await;
 }
 
 async fn checked(client: &Client, position: usize) -> Vec<String> {
@@ -301,33 +295,22 @@ async fn a_citizen_takes_the_whole_loop_on_a_phone_in_chromium() {
         .send_keys(PASSWORD)
         .await
         .unwrap();
-    css(&client, "#register button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&client, "#register button[type=submit]").await;
 
     // Signed in on the sittings page: book the open sitting.
     css(&client, &format!("[data-sitting-id=\"{}\"]", exam.sitting)).await;
     assert_fits(&client, "the sittings page").await;
     screenshot(&client, "sittings-phone").await;
-    css(
+    click(
         &client,
         &format!("[data-sitting-id=\"{}\"] [data-action=book]", exam.sitting),
     )
-    .await
-    .click()
-    .await
-    .unwrap();
+    .await;
     css(&client, ".notice").await;
     client.goto(&format!("{base}/me")).await.unwrap();
     assert_fits(&client, "my page").await;
     screenshot(&client, "me-phone").await;
-    css(&client, "[data-action=start-exam]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&client, "[data-action=start-exam]").await;
 
     // The exam: two answers, each saved at once.
     css(&client, "[data-position=\"1\"]").await;
@@ -399,20 +382,13 @@ async fn a_citizen_takes_the_whole_loop_on_a_phone_in_chromium() {
         .await
         .unwrap();
     let q2_rest: Vec<String> = keys[1][1..].to_vec();
-    css(&client, "[data-goto=\"2\"]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&client, "[data-goto=\"2\"]").await;
     for key in &q2_rest {
-        css(
+        click(
             &client,
             &format!("[data-position=\"2\"] input[value=\"{key}\"]"),
         )
-        .await
-        .click()
-        .await
-        .unwrap();
+        .await;
     }
     choose(&client, 3, &keys[2][0]).await;
     until_save_state(&client, "offline", "the page to say the network is down").await;
@@ -435,18 +411,10 @@ async fn a_citizen_takes_the_whole_loop_on_a_phone_in_chromium() {
         .issue_cmd(NetworkConditions { offline: false })
         .await
         .unwrap();
-    css(&client, "[data-action=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&client, "[data-action=submit]").await;
     let confirm = css(&client, "#confirm-text").await.text().await.unwrap();
     assert!(confirm.contains("均已作答"), "{confirm}");
-    css(&client, "[data-action=confirm-submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&client, "[data-action=confirm-submit]").await;
 
     // The result page: every answer counted, the one given offline too.
     assert_eq!(attr(&client, "[data-score]", "data-score").await, "3");
@@ -479,11 +447,7 @@ async fn a_citizen_takes_the_whole_loop_on_a_phone_in_chromium() {
     assert_eq!(fetched[0], json!(200));
     assert_eq!(fetched[1], json!("application/pdf"));
     assert!(fetched[2].as_i64().unwrap() > 1000);
-    css(&client, "a[href^=\"/verify/\"]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&client, "a[href^=\"/verify/\"]").await;
     let verify_url = client.current_url().await.unwrap();
     assert!(verify_url.path().starts_with("/verify/"));
     let body = css(&client, "body").await.text().await.unwrap();
@@ -618,14 +582,11 @@ async fn a_proctor_watches_a_candidate_and_gives_more_time(
     .await
     .parse()
     .unwrap();
-    css(
+    click(
         &proctor,
         &format!("{row} [data-action=extend] button[type=submit]"),
     )
-    .await
-    .click()
-    .await
-    .unwrap();
+    .await;
     let started = Instant::now();
     while proctor.accept_alert().await.is_err() {
         assert!(
@@ -651,16 +612,8 @@ async fn a_proctor_watches_a_candidate_and_gives_more_time(
         .send_keys(&ticket_number)
         .await
         .unwrap();
-    css(&proctor, "[data-form=check-ticket] button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    css(&proctor, "[data-action=check-in]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&proctor, "[data-form=check-ticket] button[type=submit]").await;
+    click(&proctor, "[data-action=check-in]").await;
     css(&proctor, "[data-checked-in=true]").await;
     assert_fits(&proctor, "the ticket check").await;
     screenshot(&proctor, "proctor-ticket-phone").await;
@@ -704,11 +657,7 @@ async fn an_enterprise_admin_fixes_a_roster_and_books_it(app: &TestApp, driver: 
                 .send_keys(file.to_str().unwrap())
                 .await
                 .unwrap();
-            css(&client, "[data-form=roster] button[type=submit]")
-                .await
-                .click()
-                .await
-                .unwrap();
+            click(&client, "[data-form=roster] button[type=submit]").await;
         }
     };
     css(&client, "[data-form=roster]").await;
@@ -741,11 +690,7 @@ async fn an_enterprise_admin_fixes_a_roster_and_books_it(app: &TestApp, driver: 
     css(&client, "[data-roster-state=valid]").await;
     assert_fits(&client, "the roster preview").await;
     screenshot(&client, "enterprise-roster-preview-tablet").await;
-    css(&client, "[data-action=confirm-roster]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&client, "[data-action=confirm-roster]").await;
     css(&client, "[data-roster-state=enrolled]").await;
     screenshot(&client, "enterprise-roster-result-tablet").await;
     let shown = app.get(&format!("/api/v1/sittings/{sitting}"), None).await;
@@ -786,11 +731,7 @@ async fn a_bureau_admin_builds_an_exam_that_a_citizen_books(app: &TestApp, drive
         .send_keys("浏览器测试题库")
         .await
         .unwrap();
-    css(&client, "[data-form=new-bank] button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&client, "[data-form=new-bank] button[type=submit]").await;
     let import = |file: PathBuf| {
         let client = client.clone();
         async move {
@@ -804,11 +745,7 @@ async fn a_bureau_admin_builds_an_exam_that_a_citizen_books(app: &TestApp, drive
                 .send_keys(file.to_str().unwrap())
                 .await
                 .unwrap();
-            css(&client, "[data-form=import] button[type=submit]")
-                .await
-                .click()
-                .await
-                .unwrap();
+            click(&client, "[data-form=import] button[type=submit]").await;
         }
     };
     import(bad).await;
@@ -850,18 +787,10 @@ async fn a_bureau_admin_builds_an_exam_that_a_citizen_books(app: &TestApp, drive
         .send_keys("2")
         .await
         .unwrap();
-    css(&client, "[data-action=check-blueprint]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&client, "[data-action=check-blueprint]").await;
     css(&client, "[data-blueprint-state=fillable]").await;
     screenshot(&client, "admin-courses-desktop").await;
-    css(&client, "[data-action=save-course]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&client, "[data-action=save-course]").await;
     until(
         &client,
         "return [...document.querySelectorAll('[data-table=courses] td')].some(td => td.textContent === 'FR-WEB');",
@@ -905,11 +834,7 @@ async fn a_bureau_admin_builds_an_exam_that_a_citizen_books(app: &TestApp, drive
         .send_keys("福华路1号")
         .await
         .unwrap();
-    css(&client, "[data-form=new-sitting] button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&client, "[data-form=new-sitting] button[type=submit]").await;
     // The list below the form already shows other sittings: wait for the new one.
     let find = "[...document.querySelectorAll('[data-sitting-id]')].find(c => c.querySelector('h3').textContent === '应急救护网页考核')";
     until(
@@ -969,14 +894,11 @@ async fn a_bureau_admin_builds_an_exam_that_a_citizen_books(app: &TestApp, drive
         .unwrap();
     log_in(&citizen, &phone(660)).await;
     citizen.goto(&format!("{base}/sittings")).await.unwrap();
-    css(
+    click(
         &citizen,
         &format!("[data-sitting-id=\"{sitting}\"] [data-action=book]"),
     )
-    .await
-    .click()
-    .await
-    .unwrap();
+    .await;
     css(&citizen, ".notice").await;
     citizen.close().await.unwrap();
     let shown = app.get(&format!("/api/v1/sittings/{sitting}"), None).await;

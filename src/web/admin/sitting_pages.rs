@@ -3,6 +3,37 @@
 
 use super::*;
 
+/// A sitting's state as the bureau reads it.
+fn status_label(status: SittingStatus) -> &'static str {
+    match status {
+        SittingStatus::Cancelled => "已取消",
+        SittingStatus::Closed => "已结束",
+        SittingStatus::Open => "考试进行中",
+        SittingStatus::Scheduled => "未开始",
+    }
+}
+
+/// The venue kind a form's `venue_kind` names.
+fn venue_kind(value: &str) -> VenueKind {
+    if value == "station" {
+        VenueKind::Station
+    } else {
+        VenueKind::Online
+    }
+}
+
+/// What to fix in a sitting form, for the field `sittings` refused.
+fn invalid_message(field: &str) -> &'static str {
+    match field {
+        "ends_at" => "结束时间应晚于开始时间。",
+        "capacity" => "座位数应为 1 到 100000。",
+        "course_id" => "请选择课程。",
+        f if f.starts_with("venue") => "线下考场请填写考场名称和地址。",
+        f if f.starts_with("proctor") => "所选监考员不存在。",
+        _ => "场次信息有误，请检查。",
+    }
+}
+
 struct SittingRow {
     id: i64,
     course: String,
@@ -72,12 +103,7 @@ pub async fn sittings_list(
                 venue: s.venue.describe(),
                 booked: s.seats_taken,
                 capacity: s.capacity,
-                status: match status {
-                    SittingStatus::Cancelled => "已取消",
-                    SittingStatus::Closed => "已结束",
-                    SittingStatus::Open => "考试进行中",
-                    SittingStatus::Scheduled => "未开始",
-                },
+                status: status_label(status),
                 cancellable: status == SittingStatus::Scheduled,
             }
         })
@@ -155,11 +181,7 @@ pub async fn create_sitting(
             .map(str::to_string)
     };
     let venue = Venue {
-        kind: if form.venue_kind == "station" {
-            VenueKind::Station
-        } else {
-            VenueKind::Online
-        },
+        kind: venue_kind(&form.venue_kind),
         name: text(&form.venue_name),
         address: text(&form.venue_address),
     };
@@ -175,13 +197,7 @@ pub async fn create_sitting(
     };
     match sittings::create(state, plan).await {
         Ok(_) => see_other("/admin/sittings"),
-        Err(AppError::Invalid(invalid)) => bad(match invalid.field.as_ref() {
-            "ends_at" => "结束时间应晚于开始时间。",
-            "capacity" => "座位数应为 1 到 100000。",
-            "course_id" => "请选择课程。",
-            f if f.starts_with("venue") => "线下考场请填写考场名称和地址。",
-            _ => "场次信息有误，请检查。",
-        }),
+        Err(AppError::Invalid(invalid)) => bad(invalid_message(&invalid.field)),
         Err(e) => refused(state, &layout, &e),
     }
 }
@@ -321,12 +337,7 @@ pub async fn sitting_view(
             course: course.title,
             window: format!("{} 至 {}", local(sitting.starts_at), local(sitting.ends_at)),
             venue: sitting.venue.describe(),
-            status: match status {
-                SittingStatus::Cancelled => "已取消",
-                SittingStatus::Closed => "已结束",
-                SittingStatus::Open => "考试进行中",
-                SittingStatus::Scheduled => "未开始",
-            },
+            status: status_label(status),
             editable: status == SittingStatus::Scheduled,
             starts_at: beijing_input(sitting.starts_at),
             ends_at: beijing_input(sitting.ends_at),
@@ -404,11 +415,7 @@ pub async fn update_sitting(
         ends_at: Some(ends_at),
         capacity: Some(capacity),
         venue: Some(Venue {
-            kind: if field("venue_kind") == "station" {
-                VenueKind::Station
-            } else {
-                VenueKind::Online
-            },
+            kind: venue_kind(&field("venue_kind")),
             name: text("venue_name"),
             address: text("venue_address"),
         }),
@@ -425,13 +432,7 @@ pub async fn update_sitting(
     };
     match sittings::update(state, id, change).await {
         Ok(_) => see_other(&format!("/admin/sittings/{id}?saved=1")),
-        Err(AppError::Invalid(invalid)) => bad(match invalid.field.as_ref() {
-            "ends_at" => "结束时间应晚于开始时间。",
-            "capacity" => "座位数应为 1 到 100000。",
-            f if f.starts_with("venue") => "线下考场请填写考场名称和地址。",
-            f if f.starts_with("proctor") => "所选监考员不存在。",
-            _ => "场次信息有误，请检查。",
-        }),
+        Err(AppError::Invalid(invalid)) => bad(invalid_message(&invalid.field)),
         Err(AppError::Conflict {
             code: "capacity_below_bookings",
             ..
