@@ -76,6 +76,14 @@ pub enum Command {
         #[arg(required = true)]
         paths: Vec<std::path::PathBuf>,
     },
+    /// Import lessons in the folder format of `lessons/README.md`: each FOLDER holds one
+    /// course's lessons (the course named by the lessons' `course` code), or is a folder of
+    /// such folders. A course's lessons replace the ones it has, matched by `order`. All
+    /// files are read and checked first: if any has a problem, nothing is written.
+    ImportLessons {
+        #[arg(required = true)]
+        folders: Vec<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -210,6 +218,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             config.shipped_banks = false;
             import_files(config, bank, format, paths).await?;
         }
+        Command::ImportLessons { folders } => {
+            config.demo_data = false;
+            config.shipped_banks = false;
+            import_lessons(config, folders).await?;
+        }
     }
     Ok(())
 }
@@ -304,4 +317,65 @@ fn file_stem(path: &std::path::Path) -> String {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     name.split('.').next().unwrap_or(&name).to_string()
+}
+
+/// Reads every lesson under `folders` (a course's folder, or a folder of them), checks them
+/// all, then replaces each named course's lessons.
+async fn import_lessons(config: Config, folders: Vec<std::path::PathBuf>) -> anyhow::Result<()> {
+    use crate::study::{NewLesson, folder};
+    let mut by_course: std::collections::BTreeMap<String, Vec<NewLesson>> = Default::default();
+    let mut problems = Vec::new();
+    for root in &folders {
+        let mut dirs = vec![root.clone()];
+        let mut children: Vec<_> = std::fs::read_dir(root)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", root.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_dir())
+            .collect();
+        children.sort();
+        dirs.extend(children);
+        for dir in dirs {
+            match folder::read_dir(&dir) {
+                Ok(files) => {
+                    for f in files {
+                        by_course.entry(f.course).or_default().push(f.lesson);
+                    }
+                }
+                Err(e) => problems.push(e),
+            }
+        }
+    }
+    if !problems.is_empty() {
+        for p in &problems {
+            eprintln!("{p}");
+        }
+        anyhow::bail!(
+            "{} problem(s) in the lessons above; nothing was imported",
+            problems.len()
+        );
+    }
+    if by_course.is_empty() {
+        anyhow::bail!("no lessons (*.md with safecert-lesson/1 front matter) found");
+    }
+    let state = startup::build_state(config).await?;
+    let mut courses = Vec::new();
+    for code in by_course.keys() {
+        let course = crate::courses::store::course_by_code(&state.db, code)
+            .await?
+            .ok_or_else(|| {
+                anyhow::anyhow!("course {code}: no such course; nothing was imported")
+            })?;
+        courses.push(course);
+    }
+    for (course, lessons) in courses.iter().zip(by_course.values()) {
+        let done = crate::study::replace_lessons(&state, course.id, lessons)
+            .await
+            .map_err(|e| anyhow::anyhow!("course {}: {e}", course.code))?;
+        println!(
+            "course {} “{}”: {} lessons added, {} updated, {} removed, {} kept (studied already)",
+            course.code, course.title, done.added, done.updated, done.removed, done.kept_studied
+        );
+    }
+    state.db.close().await;
+    Ok(())
 }

@@ -57,6 +57,8 @@ pub struct Config {
     pub cors_allowed_origins: Vec<String>,
     /// Requests handled at once; more wait in a queue of `max_queued`, and beyond that the
     /// server answers 503 `server_busy` at once, so a burst cannot grow memory without bound.
+    /// How often a lesson page sends a heartbeat (`STUDY_HEARTBEAT_SECONDS`, default 15).
+    pub study_heartbeat: Duration,
     pub max_in_flight: usize,
     pub max_queued: usize,
 }
@@ -182,6 +184,9 @@ impl Config {
             mail_retry_base: Duration::from_millis(number("MAIL_RETRY_BASE_MS", 5000)?.max(10)),
             submit_grace: Duration::from_millis(number("SUBMIT_GRACE_MS", 5000)?),
             sweep_every: Duration::from_millis(number("SWEEP_MS", 1000)?.max(10)),
+            study_heartbeat: Duration::from_secs(
+                number("STUDY_HEARTBEAT_SECONDS", 15)?.clamp(1, 300),
+            ),
             district_code: {
                 let code = get("DISTRICT_CODE").unwrap_or_else(|| "BA".into());
                 if !(1..=8).contains(&code.len())

@@ -35,6 +35,7 @@ pub mod seed_district;
 pub mod shipped;
 pub mod sittings;
 pub mod startup;
+pub mod study;
 pub mod tabular;
 pub mod targets;
 pub mod telemetry;

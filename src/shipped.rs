@@ -75,6 +75,9 @@ struct ShippedCourse {
     /// The code of the course whose certificates this one renews (re-education).
     #[serde(default)]
     renews: Option<String>,
+    /// Its lessons must be studied before its exam can be booked.
+    #[serde(default)]
+    study_before_booking: bool,
     sections: Vec<ShippedSection>,
 }
 
@@ -220,6 +223,7 @@ pub async fn load_if_empty(state: &AppState) -> AppResult<Option<Loaded>> {
                 validity_months: c.validity_months,
                 retake_limit: c.retake_limit,
                 practical_required: c.practical_required,
+                study_before_booking: c.study_before_booking,
                 blueprint: Blueprint { sections },
             },
         )
@@ -233,4 +237,30 @@ pub async fn load_if_empty(state: &AppState) -> AppResult<Option<Loaded>> {
         "loaded the shipped question banks and courses"
     );
     Ok(Some(loaded))
+}
+
+/// Loads the shipped lessons (`lessons/`) into the shipped courses, when no course has any
+/// lessons yet: a database made before lessons existed gets them too. Lessons of a course
+/// the database does not hold are skipped.
+pub async fn load_lessons_if_none(state: &AppState) -> AppResult<usize> {
+    if crate::study::store::any_lessons(&state.db).await? {
+        return Ok(0);
+    }
+    let files = crate::study::folder::shipped_lessons()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("shipped lessons: {e}")))?;
+    let mut by_course: std::collections::BTreeMap<String, Vec<crate::study::NewLesson>> =
+        Default::default();
+    for file in files {
+        by_course.entry(file.course).or_default().push(file.lesson);
+    }
+    let mut loaded = 0;
+    for (code, lessons) in by_course {
+        let Some(course) = courses::store::course_by_code(&state.db, &code).await? else {
+            continue;
+        };
+        crate::study::replace_lessons(state, course.id, &lessons).await?;
+        loaded += lessons.len();
+    }
+    tracing::info!(lessons = loaded, "loaded the shipped lessons");
+    Ok(loaded)
 }

@@ -47,6 +47,9 @@ impl Application {
             crate::shipped::load_if_empty(&state)
                 .await
                 .map_err(|e| anyhow::anyhow!("loading the shipped question banks: {e}"))?;
+            crate::shipped::load_lessons_if_none(&state)
+                .await
+                .map_err(|e| anyhow::anyhow!("loading the shipped lessons: {e}"))?;
         }
         if state.config.demo_data {
             demo::seed_if_empty(&state).await?;

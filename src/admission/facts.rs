@@ -3,7 +3,8 @@
 
 use super::Person;
 use crate::{
-    AppState, accounts::User, certificates, courses::Course, db::Db, error::AppResult, with_pool,
+    AppState, accounts::User, certificates, courses::Course, db::Db, error::AppResult, study,
+    with_pool,
 };
 
 /// The admission facts of a known person for a course.
@@ -17,13 +18,32 @@ pub async fn person(state: &AppState, user: &User, course: &Course) -> AppResult
         }
         None => false,
     };
+    let study_missing_seconds = if course.study_before_booking {
+        study::store::study_in_course(&state.db, user.id, course.id)
+            .await?
+            .missing_seconds()
+    } else {
+        0
+    };
     Ok(Person {
         is_candidate: user.roles.contains(&crate::domain::Role::Candidate),
         enterprise_id: user.enterprise_id,
         passed,
         finished_attempts,
         holds_renewed_certificate,
+        study_missing_seconds,
     })
+}
+
+/// The admission facts of someone a roster would create an account for.
+pub async fn new_account(state: &AppState, course: &Course) -> AppResult<Person> {
+    let owed = if course.study_before_booking {
+        // Nobody new has studied: they owe the course's whole online study time.
+        study::store::required_seconds(&state.db, course.id).await?
+    } else {
+        0
+    };
+    Ok(Person::new_account(owed))
 }
 
 /// Whether the person passed the course, and how many of their attempts at it ended.

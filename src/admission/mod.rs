@@ -33,17 +33,22 @@ pub struct Person {
     pub finished_attempts: i64,
     /// Holds a valid, unexpired certificate of the course this one renews (re-education).
     pub holds_renewed_certificate: bool,
+    /// Online study still owed before the exam can be booked, in seconds (0 when the course
+    /// does not ask for it first).
+    pub study_missing_seconds: i64,
 }
 
 impl Person {
-    /// Someone a roster creates an account for: a candidate with no history.
-    pub fn new_account() -> Self {
+    /// Someone a roster creates an account for: a candidate with no history, who owes all
+    /// of `study_required_seconds` (see [`facts::new_account`]).
+    pub fn new_account(study_required_seconds: i64) -> Self {
         Person {
             is_candidate: true,
             enterprise_id: None,
             passed: false,
             finished_attempts: 0,
             holds_renewed_certificate: false,
+            study_missing_seconds: study_required_seconds,
         }
     }
 }
@@ -69,6 +74,10 @@ pub enum Refusal {
         retake_limit: i64,
     },
     CertificateRequired,
+    /// The course asks for its online lessons first (学时未满).
+    StudyIncomplete {
+        missing_seconds: i64,
+    },
 }
 
 impl Refusal {
@@ -82,6 +91,7 @@ impl Refusal {
             Refusal::AlreadyPassed => "already_passed",
             Refusal::RetakesUsed { .. } => "retake_limit_reached",
             Refusal::CertificateRequired => "certificate_required",
+            Refusal::StudyIncomplete { .. } => "study_incomplete",
         }
     }
 
@@ -109,6 +119,11 @@ impl Refusal {
             Refusal::CertificateRequired => {
                 "再培训考核须持有所延续课程的有效证书，此人没有有效证书".into()
             }
+            Refusal::StudyIncomplete { missing_seconds } => format!(
+                "本课程须先完成线上学习才能报名考试：还差 {} 学时（约 {} 分钟）",
+                crate::study::hours_left_text(*missing_seconds),
+                (missing_seconds + 59) / 60
+            ),
         }
     }
 }
@@ -183,6 +198,11 @@ pub fn eligible(course: &Course, person: &Person) -> Result<(), Refusal> {
     }
     if course.renews_course_id.is_some() && !person.holds_renewed_certificate {
         return Err(Refusal::CertificateRequired);
+    }
+    if course.study_before_booking && person.study_missing_seconds > 0 {
+        return Err(Refusal::StudyIncomplete {
+            missing_seconds: person.study_missing_seconds,
+        });
     }
     Ok(())
 }

@@ -49,12 +49,13 @@ fn course(retake_limit: i64, renews: Option<i64>) -> Course {
         review_after: ReviewAfter::Close,
         blueprint: Blueprint { sections: vec![] },
         renews_course_id: renews,
+        study_before_booking: false,
         created_at: now(),
     }
 }
 
 fn citizen() -> Person {
-    Person::new_account()
+    Person::new_account(0)
 }
 
 fn staff_of(enterprise: i64) -> Person {
@@ -199,6 +200,52 @@ fn re_education_needs_a_valid_certificate_of_the_renewed_course() {
 }
 
 #[test]
+fn a_course_that_asks_for_its_lessons_first_refuses_until_they_are_studied() {
+    let s = sitting(10, 0);
+    let gated = Course {
+        study_before_booking: true,
+        ..course(1, None)
+    };
+    let owing = Person {
+        study_missing_seconds: 2 * 2700 + 30,
+        ..citizen()
+    };
+    let refusal = admit(Booker::Themself, &s, &gated, &owing, now()).unwrap_err();
+    assert_eq!(
+        refusal,
+        Refusal::StudyIncomplete {
+            missing_seconds: 5430
+        }
+    );
+    assert_eq!(refusal.code(), "study_incomplete");
+    assert!(
+        refusal.message().contains("还差 2.1 学时（约 91 分钟）"),
+        "{}",
+        refusal.message()
+    );
+    // The roster books newcomers only once they have studied too.
+    assert!(
+        admit(
+            Booker::Roster(7),
+            &s,
+            &gated,
+            &Person::new_account(2700),
+            now()
+        )
+        .is_err()
+    );
+    assert_eq!(
+        admit(Booker::Themself, &s, &gated, &citizen(), now()),
+        Ok(())
+    );
+    // A course that does not ask for it books the same person.
+    assert_eq!(
+        admit(Booker::Themself, &s, &course(1, None), &owing, now()),
+        Ok(())
+    );
+}
+
+#[test]
 fn staff_accounts_do_not_sit_exams() {
     let staff = Person {
         is_candidate: false,
@@ -227,6 +274,9 @@ fn every_refusal_has_a_stable_code_and_a_chinese_message() {
         Refusal::Full { seats_left: 2 },
         Refusal::NotTheirs,
         Refusal::OtherEnterprise,
+        Refusal::StudyIncomplete {
+            missing_seconds: 60,
+        },
         Refusal::NotCandidate,
         Refusal::AlreadyPassed,
         Refusal::RetakesUsed { retake_limit: 1 },

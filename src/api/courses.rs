@@ -46,6 +46,8 @@ pub struct CourseView {
     pub blueprint: Blueprint,
     /// For re-education: the course whose certificates this one renews.
     pub renews_course_id: Option<i64>,
+    /// Its online lessons must be studied in full before its exam can be booked.
+    pub study_before_booking: bool,
     pub question_count: u32,
     pub total_points: f64,
     pub created_at: DateTime<Utc>,
@@ -69,6 +71,7 @@ impl From<Course> for CourseView {
             review_after: c.review_after,
             blueprint: c.blueprint,
             renews_course_id: c.renews_course_id,
+            study_before_booking: c.study_before_booking,
             created_at: c.created_at,
         }
     }
@@ -101,6 +104,9 @@ pub struct CreateCourseRequest {
     /// Make this a re-education course that renews the certificates of that course; booking
     /// it needs a valid certificate of that course.
     pub renews_course_id: Option<i64>,
+    /// Require the course's online lessons in full before its exam can be booked.
+    #[oai(default)]
+    pub study_before_booking: bool,
 }
 
 #[derive(ApiResponse)]
@@ -188,6 +194,7 @@ impl CoursesApi {
                 review_after: body.review_after.unwrap_or_default(),
                 blueprint: body.blueprint,
                 renews_course_id: body.renews_course_id,
+                study_before_booking: body.study_before_booking,
             },
         )
         .await?;

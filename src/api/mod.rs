@@ -16,6 +16,7 @@ pub mod rendered;
 pub mod reports;
 pub mod security;
 pub mod sittings;
+pub mod study;
 pub mod users;
 
 use crate::AppState;
@@ -43,6 +44,8 @@ pub enum ApiTags {
     Exams,
     /// Certificates, their PDFs and public verification.
     Certificates,
+    /// Online study (线上学习): lessons, heartbeats and credited study time (学时).
+    Study,
     /// Yearly targets (年度目标) and the bureau's reports (统计报表), with CSV and xlsx exports.
     Reports,
 }
@@ -59,6 +62,7 @@ type Apis = (
     certificates::CertificatesApi,
     certificates::VerifyPageApi,
     reports::ReportsApi,
+    study::StudyApi,
 );
 
 pub fn openapi_service(state: &AppState) -> OpenApiService<Apis, ()> {
@@ -94,6 +98,9 @@ pub fn openapi_service(state: &AppState) -> OpenApiService<Apis, ()> {
             state: state.clone(),
         },
         reports::ReportsApi {
+            state: state.clone(),
+        },
+        study::StudyApi {
             state: state.clone(),
         },
     );

@@ -99,6 +99,8 @@ pub struct Course {
     pub blueprint: Blueprint,
     /// For re-education (再培训): the course whose certificates passing this one renews.
     pub renews_course_id: Option<i64>,
+    /// The course's online lessons must be studied in full before its exam can be booked.
+    pub study_before_booking: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -117,6 +119,7 @@ pub struct NewCourse {
     pub review_after: ReviewAfter,
     pub blueprint: Blueprint,
     pub renews_course_id: Option<i64>,
+    pub study_before_booking: bool,
 }
 
 impl NewCourse {

@@ -23,6 +23,7 @@ struct CourseRow {
     review_after: String,
     blueprint: String,
     renews_course_id: Option<i64>,
+    study_before_booking: bool,
     created_at: DateTime<Utc>,
 }
 
@@ -50,21 +51,22 @@ impl CourseRow {
             retake_limit: self.retake_limit,
             practical_required: self.practical_required,
             renews_course_id: self.renews_course_id,
+            study_before_booking: self.study_before_booking,
             created_at: self.created_at,
         })
     }
 }
 
 const SELECT: &str = "SELECT id, code, title, category, training_hours, pass_mark, time_limit_minutes, \
-     validity_months, retake_limit, practical_required, review_after, blueprint, renews_course_id, created_at FROM courses";
+     validity_months, retake_limit, practical_required, review_after, blueprint, renews_course_id, study_before_booking, created_at FROM courses";
 
 pub async fn insert(db: &Db, c: &NewCourse, now: DateTime<Utc>) -> Result<i64, AppError> {
     let blueprint = serde_json::to_string(&c.blueprint).expect("blueprint serialises");
     let result: Result<i64, sqlx::Error> = with_pool!(db, pool => {
         sqlx::query_scalar(
             "INSERT INTO courses (code, title, category, training_hours, pass_mark, time_limit_minutes, \
-             validity_months, retake_limit, practical_required, review_after, blueprint, created_at, renews_course_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+             validity_months, retake_limit, practical_required, review_after, blueprint, created_at, renews_course_id, study_before_booking) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
         )
         .bind(&c.code)
         .bind(c.title.trim())
@@ -79,6 +81,7 @@ pub async fn insert(db: &Db, c: &NewCourse, now: DateTime<Utc>) -> Result<i64, A
         .bind(&blueprint)
         .bind(now)
         .bind(c.renews_course_id)
+        .bind(c.study_before_booking)
         .fetch_one(pool)
         .await
     });

@@ -302,6 +302,7 @@ async fn check(
     let booker = Booker::Roster(enterprise_id);
     let rows = read(bytes, xlsx).map_err(AppError::RosterInvalid)?;
 
+    let newcomer = admission::facts::new_account(state, &course).await?;
     let mut errors = Vec::new();
     let mut people = Vec::with_capacity(rows.len());
     for row in rows {
@@ -344,7 +345,7 @@ async fn check(
                 {
                     Some("该邮箱已被其他账号使用".into())
                 } else {
-                    admission::eligible(&course, &admission::Person::new_account())
+                    admission::eligible(&course, &newcomer)
                         .err()
                         .map(|r| r.message())
                 }

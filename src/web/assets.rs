@@ -31,6 +31,11 @@ const ASSETS: &[Asset] = &[
         body: include_str!("../../assets/register.js"),
     },
     Asset {
+        name: "lesson.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../assets/lesson.js"),
+    },
+    Asset {
         name: "proctor.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("../../assets/proctor.js"),

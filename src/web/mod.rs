@@ -11,10 +11,12 @@ mod charts;
 mod dashboard;
 mod enterprise;
 mod exam;
+mod markdown;
 pub mod messages;
 mod mine;
 mod proctor;
 pub mod session;
+mod study;
 
 use crate::{AppState, auth::Caller, domain::Role};
 use askama::Template;
@@ -99,6 +101,9 @@ pub fn routes(route: Route) -> Route {
             "/proctor/registrations/:id/practical",
             post(proctor::record_practical),
         )
+        .at("/study", get(study::study_home))
+        .at("/study/courses/:id", get(study::course_lessons))
+        .at("/study/lessons/:id", get(study::lesson_page))
         .at("/assets/:name", get(assets::asset))
 }
 

@@ -62,6 +62,13 @@ const MATRIX: &[(&str, [Outcome; 7])] = &[
     ("POST /api/v1/courses",                                   [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
     ("GET /api/v1/courses/{id}",                               [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
     ("POST /api/v1/courses/{id}/paper-preview",                [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
+    // Anyone signed in may study; only the bureau writes lessons.
+    ("GET /api/v1/courses/{id}/lessons",                       [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("PUT /api/v1/courses/{id}/lessons",                       [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
+    ("GET /api/v1/lessons/{id}",                               [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("POST /api/v1/lessons/{id}/study-sessions",               [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("POST /api/v1/lessons/{id}/heartbeats",                   [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /api/v1/me/study",                                   [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
     ("GET /api/v1/enterprises",                                [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
     ("POST /api/v1/enterprises",                               [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
     ("GET /api/v1/enterprises/{id}",                           [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
@@ -126,6 +133,9 @@ const PAGES: &[(&str, [Outcome; 7])] = &[
     ("GET /dashboard",                         [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Ok]),
     ("POST /dashboard/questions/{id}/retire",  [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
     ("GET /me",                                [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /study",                             [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /study/courses/{id}",                [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /study/lessons/{id}",                [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
     // The consoles: each for its role (the other enterprise's admin has a console of its own).
     ("GET /enterprise",                        [Unauth, Forbidden, Forbidden, Ok, Forbidden, Forbidden, Forbidden]),
     ("GET /enterprise/roster-template.csv",    [Unauth, Forbidden, Forbidden, Ok, Forbidden, Forbidden, Forbidden]),
@@ -142,6 +152,7 @@ const PAGES: &[(&str, [Outcome; 7])] = &[
     ("POST /forgot-password",                  [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
     ("GET /assets/site.css",                   [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
     ("GET /assets/exam.js",                    [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /assets/lesson.js",                  [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
     ("GET /assets/register.js",                [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
     ("GET /assets/set-password.js",            [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
     ("GET /api/docs",                [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
@@ -161,6 +172,7 @@ struct World {
     course: i64,
     bank: i64,
     question: i64,
+    lesson: i64,
 }
 
 async fn world(app: &TestApp) -> World {
@@ -254,6 +266,27 @@ async fn world(app: &TestApp) -> World {
             .next()
             .unwrap()
             .to_string(),
+        lesson: {
+            let put = app
+                .call(
+                    Method::PUT,
+                    &format!("/api/v1/courses/{}/lessons", exam.course),
+                    Some(&bureau),
+                    Some(
+                        json!({"lessons": [{"order": 1, "module": "应急救护", "title": "心肺复苏",
+                                             "body": "## 学习目标", "required_minutes": 45}]}),
+                    ),
+                )
+                .await;
+            assert_eq!(put.status, StatusCode::OK, "{}", put.text);
+            let list = app
+                .get(
+                    &format!("/api/v1/courses/{}/lessons", exam.course),
+                    Some(&bureau),
+                )
+                .await;
+            list.body["items"][0]["id"].as_i64().unwrap()
+        },
         course: exam.course,
         bank,
         question,
@@ -280,6 +313,7 @@ impl World {
             "courses" => self.course,
             "question-banks" => self.bank,
             "questions" => self.question,
+            "lessons" => self.lesson,
             _ => 0,
         };
         let mut path = template

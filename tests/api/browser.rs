@@ -9,7 +9,7 @@
 //! `SAFECERT_REQUIRE_BROWSER=1` (as `.ci/run` sets) makes that a failure.
 
 use crate::console_pages::{gift, roster_csv};
-use crate::helpers::{PASSWORD, TestApp, phone, resident_id, spawn_app};
+use crate::helpers::{PASSWORD, TestApp, phone, resident_id, spawn_app_with};
 use chrono::Duration;
 use fantoccini::{Client, ClientBuilder, Locator, wd::WebDriverCompatibleCommand};
 use serde_json::{Value, json};
@@ -253,7 +253,11 @@ async fn a_citizen_takes_the_whole_loop_on_a_phone_in_chromium() {
         eprintln!("browser test skipped (runs once, on the embedded backend, with Chromium)");
         return;
     }
-    let app = spawn_app().await;
+    // Lesson pages send a heartbeat every second here, so studying shows in seconds.
+    let app = spawn_app_with(|env| {
+        env.insert("STUDY_HEARTBEAT_SECONDS".into(), "1".into());
+    })
+    .await;
     let exam = app.exam(Duration::hours(2), 1, false).await;
     let driver = start_driver().await;
     let client = session(&driver, PHONE, true).await;
@@ -492,6 +496,105 @@ async fn a_citizen_takes_the_whole_loop_on_a_phone_in_chromium() {
     a_proctor_watches_a_candidate_and_gives_more_time(&app, &driver, exam.sitting).await;
     an_enterprise_admin_fixes_a_roster_and_books_it(&app, &driver).await;
     a_bureau_admin_builds_an_exam_that_a_citizen_books(&app, &driver).await;
+    a_learner_earns_study_time_only_while_the_lesson_is_shown(&app, &driver, exam.course).await;
+}
+
+/// A citizen studies a lesson on a phone: the server credits time while the page is shown,
+/// nothing while another tab hides it, and again once it is back.
+async fn a_learner_earns_study_time_only_while_the_lesson_is_shown(
+    app: &TestApp,
+    driver: &Driver,
+    course: i64,
+) {
+    let bureau = app.token("13900000001", PASSWORD).await;
+    let lesson = |order: i64, title: &str| {
+        json!({"order": order, "module": "应急救护", "title": title, "required_minutes": 30,
+               "body": "## 学习目标\n\n1. 判断有无反应和呼吸；\n2. 拨打 120，取来 AED。\n\n| 步骤 | 要点 |\n| --- | --- |\n| 按压 | 5～6 厘米，100～120 次/分 |\n",
+               "sources": ["《中国心肺复苏专家共识》"]})
+    };
+    let put = app
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/courses/{course}/lessons"),
+            Some(&bureau),
+            Some(json!({"lessons": [lesson(1, "心肺复苏"), lesson(2, "止血包扎")]})),
+        )
+        .await;
+    assert_eq!(put.status, reqwest::StatusCode::OK, "{}", put.text);
+    let registered = app.register_citizen(640, "林晓").await;
+    assert_eq!(
+        registered.status,
+        reqwest::StatusCode::CREATED,
+        "{}",
+        registered.text
+    );
+    let api_token = app.token(&phone(640), PASSWORD).await;
+    let credited = |lesson: i64| {
+        let (app, token) = (app, api_token.clone());
+        async move {
+            app.get(&format!("/api/v1/lessons/{lesson}"), Some(&token))
+                .await
+                .body["credited_seconds"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+
+    let client = session(driver, PHONE, true).await;
+    client
+        .goto(&format!("{}/login?next=%2Fstudy", app.base))
+        .await
+        .unwrap();
+    log_in(&client, &phone(640)).await;
+    click(&client, &format!("[data-study-course-id=\"{course}\"] a")).await;
+    assert_fits(&client, "the course's lessons").await;
+    screenshot(&client, "study-course-phone").await;
+    click(&client, "[data-lesson-id] a").await;
+    let lesson_id: i64 = attr(&client, "[data-lesson]", "data-lesson")
+        .await
+        .parse()
+        .unwrap();
+    until(
+        &client,
+        "return Number(document.querySelector('[data-credited-seconds]').dataset.creditedSeconds) >= 2;",
+        "two seconds credited while the lesson is shown",
+    )
+    .await;
+    assert_fits(&client, "the lesson").await;
+    screenshot(&client, "lesson-phone").await;
+
+    // Another tab in front: the lesson is hidden and earns nothing.
+    let lesson_tab = client.window().await.unwrap();
+    let other = client.new_window(true).await.unwrap();
+    client.switch_to_window(other.handle).await.unwrap();
+    client
+        .goto(&format!("{}/sittings", app.base))
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let hidden_from = credited(lesson_id).await;
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    assert_eq!(
+        credited(lesson_id).await,
+        hidden_from,
+        "nothing is credited while the lesson is hidden"
+    );
+
+    // Back in front: it earns again, and the page shows it.
+    client.switch_to_window(lesson_tab).await.unwrap();
+    until(
+        &client,
+        &format!(
+            "return Number(document.querySelector('[data-credited-seconds]').dataset.creditedSeconds) >= {};",
+            hidden_from + 2
+        ),
+        "credit again once the lesson is shown",
+    )
+    .await;
+    assert!(credited(lesson_id).await >= hidden_from + 2);
+    let state = attr(&client, "[data-study-state]", "data-study-state").await;
+    assert_eq!(state, "studying");
+    client.close().await.unwrap();
 }
 
 /// A second candidate takes the exam at desktop size (logging in from the exam link comes

@@ -331,3 +331,68 @@ async fn seed_district_refuses_production_and_its_reports_add_up_to_what_it_wrot
         .unwrap();
     assert_eq!(density.rows.len(), 11);
 }
+
+#[tokio::test]
+async fn import_lessons_reads_the_folder_format_checks_everything_first_and_reimports_in_place() {
+    let env = TestEnv::new().await;
+    let state = safecert::startup::build_state(env.config()).await.unwrap();
+    safecert::shipped::load_if_empty(&state).await.unwrap();
+    let fr = safecert::courses::store::course_by_code(&state.db, "FR-THEORY")
+        .await
+        .unwrap()
+        .unwrap();
+
+    // One good lesson and one broken one: nothing is written, and the error names the file.
+    let dir = tempfile::tempdir().unwrap();
+    let course_dir = dir.path().join("FR-THEORY");
+    std::fs::create_dir(&course_dir).unwrap();
+    let lesson = |order: u32, minutes: u32| {
+        format!(
+            "+++\nformat = \"safecert-lesson/1\"\ncourse = \"FR-THEORY\"\nmodule = \"应急救护\"\norder = {order}\n\
+             title = \"止血\"\nrequired_minutes = {minutes}\nsources = [\"《中国红十字会救护培训教材》\"]\n+++\n\n## 学习目标\n\n学会加压止血。\n"
+        )
+    };
+    std::fs::write(course_dir.join("01-bleeding.md"), lesson(1, 30)).unwrap();
+    std::fs::write(course_dir.join("02-broken.md"), lesson(2, 0)).unwrap();
+    let refused = safecert(&env, &["import-lessons", &dir.path().display().to_string()]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("02-broken.md"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(stderr(&refused).contains("nothing was imported"));
+    assert!(
+        safecert::study::store::lessons_of(&state.db, fr.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Fixed: imported.
+    std::fs::write(course_dir.join("02-broken.md"), lesson(2, 15)).unwrap();
+    let done = safecert(&env, &["import-lessons", &dir.path().display().to_string()]);
+    assert!(done.status.success(), "{}", stderr(&done));
+    assert!(
+        stdout(&done).contains("2 lessons added"),
+        "{}",
+        stdout(&done)
+    );
+
+    // The shipped folder, imported over them: lessons 1 and 2 are rewritten in place, the
+    // rest added; the first-responder course then asks for 16 学时.
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/lessons");
+    let again = safecert(&env, &["import-lessons", shipped]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(
+        stdout(&again).contains("13 lessons added, 2 updated"),
+        "{}",
+        stdout(&again)
+    );
+    assert_eq!(
+        safecert::study::store::required_seconds(&state.db, fr.id)
+            .await
+            .unwrap(),
+        16 * 45 * 60
+    );
+}

@@ -18,3 +18,4 @@ mod org;
 mod pages;
 mod reports;
 mod sittings;
+mod study;

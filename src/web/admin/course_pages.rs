@@ -206,6 +206,7 @@ fn course_of(form: &HashMap<String, String>) -> Result<courses::NewCourse, Strin
         review_after: courses::ReviewAfter::default(),
         blueprint: Blueprint { sections },
         renews_course_id: None,
+        study_before_booking: text("study_before_booking") == "on",
     })
 }
 

@@ -1,0 +1,358 @@
+//! SQL for lessons, study sessions and credited study time.
+
+use super::{CourseStudy, ImportSummary, Lesson, NewLesson, Progress, StudySession};
+use crate::{db::Db, error::AppError, with_pool};
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+#[derive(sqlx::FromRow)]
+struct LessonRow {
+    id: i64,
+    course_id: i64,
+    position: i64,
+    module: String,
+    title: String,
+    body: String,
+    required_seconds: i64,
+    video_url: Option<String>,
+    sources: String,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<LessonRow> for Lesson {
+    fn from(r: LessonRow) -> Self {
+        Lesson {
+            id: r.id,
+            course_id: r.course_id,
+            position: r.position,
+            module: r.module,
+            title: r.title,
+            body: r.body,
+            required_seconds: r.required_seconds,
+            video_url: r.video_url,
+            // Written by this module only, as a JSON list of strings.
+            sources: serde_json::from_str(&r.sources).unwrap_or_default(),
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+const SELECT_LESSON: &str = "SELECT id, course_id, position, module, title, body, required_seconds, \
+     video_url, sources, updated_at FROM lessons";
+
+pub async fn lesson(db: &Db, id: i64) -> Result<Option<Lesson>, AppError> {
+    let sql = format!("{SELECT_LESSON} WHERE id = $1");
+    let row: Option<LessonRow> = with_pool!(db, pool => {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await?
+    });
+    Ok(row.map(Into::into))
+}
+
+/// A course's lessons in study order.
+pub async fn lessons_of(db: &Db, course_id: i64) -> Result<Vec<Lesson>, AppError> {
+    let sql = format!("{SELECT_LESSON} WHERE course_id = $1 ORDER BY position");
+    let rows: Vec<LessonRow> = with_pool!(db, pool => {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(course_id).fetch_all(pool).await?
+    });
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+/// Opens a study session for the person, ending any other they had (one place at a time).
+pub async fn open_session(
+    db: &Db,
+    user_id: i64,
+    lesson_id: i64,
+    token_digest: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    with_pool!(db, pool => {
+        sqlx::query(
+            "INSERT INTO study_sessions (user_id, token_hash, lesson_id, opened_at, last_beat_at, last_seq, video_position_ms) \
+             VALUES ($1, $2, $3, $4, NULL, 0, NULL) \
+             ON CONFLICT (user_id) DO UPDATE SET token_hash = excluded.token_hash, \
+             lesson_id = excluded.lesson_id, opened_at = excluded.opened_at, last_beat_at = NULL, \
+             last_seq = 0, video_position_ms = NULL",
+        )
+        .bind(user_id)
+        .bind(token_digest)
+        .bind(lesson_id)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|_| ())?
+    });
+    Ok(())
+}
+
+/// lesson_id, last_beat_at, last_seq, video_position_ms.
+type SessionRow = (i64, Option<DateTime<Utc>>, i64, Option<i64>);
+
+/// The person's study session, if `token_digest` is still theirs.
+pub async fn session(
+    db: &Db,
+    user_id: i64,
+    token_digest: &str,
+) -> Result<Option<StudySession>, AppError> {
+    let row: Option<SessionRow> = with_pool!(db, pool => {
+        sqlx::query_as(
+            "SELECT lesson_id, last_beat_at, last_seq, video_position_ms FROM study_sessions \
+             WHERE user_id = $1 AND token_hash = $2",
+        )
+        .bind(user_id)
+        .bind(token_digest)
+        .fetch_optional(pool)
+        .await?
+    });
+    Ok(row.map(
+        |(lesson_id, last_beat_at, last_seq, video_position_ms)| StudySession {
+            user_id,
+            lesson_id,
+            last_beat_at,
+            last_seq,
+            video_position_ms,
+        },
+    ))
+}
+
+/// Moves the session on from heartbeat `before_seq` to `after` and adds `earned_ms` to the
+/// lesson, capped at `required_ms`, in one transaction. The session moves only if no other
+/// heartbeat moved it first (and it is still this page's), so two racing copies of one
+/// heartbeat earn once.
+#[allow(clippy::too_many_arguments)]
+pub async fn record_beat(
+    db: &Db,
+    token_digest: &str,
+    before_seq: i64,
+    after: &StudySession,
+    earned_ms: i64,
+    required_ms: i64,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let moved = sqlx::query(
+            "UPDATE study_sessions SET last_beat_at = $1, last_seq = $2, video_position_ms = $3 \
+             WHERE user_id = $4 AND token_hash = $5 AND last_seq = $6",
+        )
+        .bind(now)
+        .bind(after.last_seq)
+        .bind(after.video_position_ms)
+        .bind(after.user_id)
+        .bind(token_digest)
+        .bind(before_seq)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if moved == 1 && earned_ms > 0 {
+            sqlx::query(
+                "INSERT INTO lesson_progress (user_id, lesson_id, credited_ms, completed_at, updated_at) \
+                 VALUES ($1, $2, CASE WHEN $3 > $4 THEN $4 ELSE $3 END, \
+                 CASE WHEN $3 >= $4 THEN $5 END, $5) \
+                 ON CONFLICT (user_id, lesson_id) DO UPDATE SET \
+                 credited_ms = CASE WHEN lesson_progress.credited_ms + $3 > $4 THEN $4 \
+                 ELSE lesson_progress.credited_ms + $3 END, \
+                 completed_at = COALESCE(lesson_progress.completed_at, \
+                 CASE WHEN lesson_progress.credited_ms + $3 >= $4 THEN $5 END), \
+                 updated_at = $5",
+            )
+            .bind(after.user_id)
+            .bind(after.lesson_id)
+            .bind(earned_ms)
+            .bind(required_ms)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// What the person has been credited for `lesson`.
+pub async fn progress(db: &Db, user_id: i64, lesson: &Lesson) -> Result<Progress, AppError> {
+    let credited_ms: Option<i64> = with_pool!(db, pool => {
+        sqlx::query_scalar(
+            "SELECT credited_ms FROM lesson_progress WHERE user_id = $1 AND lesson_id = $2",
+        )
+        .bind(user_id)
+        .bind(lesson.id)
+        .fetch_optional(pool)
+        .await?
+    });
+    Ok(Progress {
+        lesson_id: lesson.id,
+        credited_seconds: credited_ms.unwrap_or(0).min(lesson.required_seconds * 1000) / 1000,
+        required_seconds: lesson.required_seconds,
+    })
+}
+
+/// Credited milliseconds per lesson of a course, for one person.
+pub async fn credited_in_course(
+    db: &Db,
+    user_id: i64,
+    course_id: i64,
+) -> Result<HashMap<i64, i64>, AppError> {
+    let rows: Vec<(i64, i64)> = with_pool!(db, pool => {
+        sqlx::query_as(
+            "SELECT p.lesson_id, p.credited_ms FROM lesson_progress p \
+             JOIN lessons l ON l.id = p.lesson_id WHERE p.user_id = $1 AND l.course_id = $2",
+        )
+        .bind(user_id)
+        .bind(course_id)
+        .fetch_all(pool)
+        .await?
+    });
+    Ok(rows.into_iter().collect())
+}
+
+/// The person's study time in each course that has lessons, in course order.
+pub async fn study_by_course(db: &Db, user_id: i64) -> Result<Vec<CourseStudy>, AppError> {
+    study_where(db, user_id, None).await
+}
+
+/// The person's study time in one course (zero of zero when it has no lessons).
+pub async fn study_in_course(
+    db: &Db,
+    user_id: i64,
+    course_id: i64,
+) -> Result<CourseStudy, AppError> {
+    Ok(study_where(db, user_id, Some(course_id))
+        .await?
+        .pop()
+        .unwrap_or(CourseStudy {
+            course_id,
+            credited_seconds: 0,
+            required_seconds: 0,
+        }))
+}
+
+async fn study_where(
+    db: &Db,
+    user_id: i64,
+    course_id: Option<i64>,
+) -> Result<Vec<CourseStudy>, AppError> {
+    // Credited time is capped per lesson when it is written; summing milliseconds before
+    // dividing keeps a course's total from losing a second per lesson.
+    let rows: Vec<(i64, i64, i64)> = with_pool!(db, pool => {
+        sqlx::query_as(
+            "SELECT l.course_id, CAST(SUM(l.required_seconds) AS BIGINT), \
+             CAST(COALESCE(SUM(p.credited_ms), 0) AS BIGINT) \
+             FROM lessons l LEFT JOIN lesson_progress p ON p.lesson_id = l.id AND p.user_id = $1 \
+             WHERE ($2 IS NULL OR l.course_id = $2) GROUP BY l.course_id ORDER BY l.course_id",
+        )
+        .bind(user_id)
+        .bind(course_id)
+        .fetch_all(pool)
+        .await?
+    });
+    Ok(rows
+        .into_iter()
+        .map(|(course_id, required_seconds, credited_ms)| CourseStudy {
+            course_id,
+            credited_seconds: (credited_ms / 1000).min(required_seconds),
+            required_seconds,
+        })
+        .collect())
+}
+
+/// Writes a course's lessons as an import gives them (see `super::replace_lessons`).
+pub async fn replace_lessons(
+    db: &Db,
+    course_id: i64,
+    lessons: &[NewLesson],
+    now: DateTime<Utc>,
+) -> Result<ImportSummary, AppError> {
+    let mut summary = ImportSummary::default();
+    with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let existing: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT id, position FROM lessons WHERE course_id = $1")
+                .bind(course_id)
+                .fetch_all(&mut *tx)
+                .await?;
+        let by_position: HashMap<i64, i64> = existing.iter().map(|(id, p)| (*p, *id)).collect();
+        for lesson in lessons {
+            let sources = serde_json::to_string(&lesson.sources).expect("strings serialise");
+            if let Some(id) = by_position.get(&lesson.position) {
+                sqlx::query(
+                    "UPDATE lessons SET module = $1, title = $2, body = $3, required_seconds = $4, \
+                     video_url = $5, sources = $6, updated_at = $7 WHERE id = $8",
+                )
+                .bind(&lesson.module)
+                .bind(&lesson.title)
+                .bind(&lesson.body)
+                .bind(lesson.required_seconds)
+                .bind(&lesson.video_url)
+                .bind(&sources)
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                summary.updated += 1;
+            } else {
+                sqlx::query(
+                    "INSERT INTO lessons (course_id, position, module, title, body, required_seconds, \
+                     video_url, sources, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+                )
+                .bind(course_id)
+                .bind(lesson.position)
+                .bind(&lesson.module)
+                .bind(&lesson.title)
+                .bind(&lesson.body)
+                .bind(lesson.required_seconds)
+                .bind(&lesson.video_url)
+                .bind(&sources)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                summary.added += 1;
+            }
+        }
+        let named: std::collections::HashSet<i64> = lessons.iter().map(|l| l.position).collect();
+        for (id, position) in existing.iter().filter(|(_, p)| !named.contains(p)) {
+            let studied: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM lesson_progress WHERE lesson_id = $1",
+            )
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+            if studied > 0 {
+                summary.kept_studied += 1;
+                tracing::info!(lesson = id, position, "a lesson no longer imported is kept: it has been studied");
+                continue;
+            }
+            sqlx::query("DELETE FROM study_sessions WHERE lesson_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM lessons WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            summary.removed += 1;
+        }
+        tx.commit().await?;
+    });
+    Ok(summary)
+}
+
+/// Whether any course has lessons.
+pub async fn any_lessons(db: &Db) -> Result<bool, AppError> {
+    let found: Option<i64> = with_pool!(db, pool => {
+        sqlx::query_scalar("SELECT id FROM lessons LIMIT 1").fetch_optional(pool).await?
+    });
+    Ok(found.is_some())
+}
+
+/// The online study time a course asks for: its lessons' required times together.
+pub async fn required_seconds(db: &Db, course_id: i64) -> Result<i64, AppError> {
+    let total: i64 = with_pool!(db, pool => {
+        sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(required_seconds), 0) AS BIGINT) FROM lessons WHERE course_id = $1",
+        )
+        .bind(course_id)
+        .fetch_one(pool)
+        .await?
+    });
+    Ok(total)
+}
