@@ -25,6 +25,7 @@ pub mod paper;
 pub mod password;
 pub mod pdf;
 pub mod pii;
+pub mod practice;
 pub mod question_bank;
 pub mod question_stats;
 pub mod ratelimit;

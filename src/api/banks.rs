@@ -37,6 +37,8 @@ pub struct BankView {
     pub description: Option<String>,
     /// Questions that papers may draw.
     pub active_questions: i64,
+    /// Reserved for exams: never drawn for practice.
+    pub exam_only: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -46,6 +48,7 @@ impl From<Bank> for BankView {
             id: b.id,
             name: b.name,
             description: b.description,
+            exam_only: b.exam_only,
             active_questions: b.active_questions,
             created_at: b.created_at,
         }
@@ -59,6 +62,9 @@ pub struct CreateBankRequest {
     pub name: String,
     #[oai(validator(max_length = 2000))]
     pub description: Option<String>,
+    /// Reserve the bank's questions for exams: practice never draws them.
+    #[oai(default)]
+    pub exam_only: bool,
 }
 
 #[derive(ApiResponse)]
@@ -206,8 +212,13 @@ impl BanksApi {
         _auth: BureauAuth,
         body: Json<CreateBankRequest>,
     ) -> ApiResult<CreateBankResponse> {
-        let bank = question_bank::create_bank(&self.state, &body.name, body.description.as_deref())
-            .await?;
+        let mut bank =
+            question_bank::create_bank(&self.state, &body.name, body.description.as_deref())
+                .await?;
+        if body.exam_only {
+            question_bank::store::set_exam_only(&self.state.db, bank.id, true).await?;
+            bank.exam_only = true;
+        }
         Ok(CreateBankResponse::Created(Json(bank.into())))
     }
 

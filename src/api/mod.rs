@@ -12,6 +12,7 @@ pub mod health;
 pub mod one_status;
 pub mod org;
 pub mod page;
+pub mod practice;
 pub mod rendered;
 pub mod reports;
 pub mod security;
@@ -63,6 +64,7 @@ type Apis = (
     certificates::VerifyPageApi,
     reports::ReportsApi,
     study::StudyApi,
+    practice::PracticeApi,
 );
 
 pub fn openapi_service(state: &AppState) -> OpenApiService<Apis, ()> {
@@ -101,6 +103,9 @@ pub fn openapi_service(state: &AppState) -> OpenApiService<Apis, ()> {
             state: state.clone(),
         },
         study::StudyApi {
+            state: state.clone(),
+        },
+        practice::PracticeApi {
             state: state.clone(),
         },
     );

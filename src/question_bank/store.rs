@@ -16,6 +16,8 @@ pub struct Bank {
     pub description: Option<String>,
     pub created_at: DateTime<Utc>,
     pub active_questions: i64,
+    /// Reserved for exams: never drawn for practice (练习).
+    pub exam_only: bool,
 }
 
 /// A question at its current version.
@@ -126,7 +128,7 @@ pub async fn insert_bank(
     })
 }
 
-const BANK_SELECT: &str = "SELECT b.id, b.name, b.description, b.created_at, \
+const BANK_SELECT: &str = "SELECT b.id, b.name, b.description, b.created_at, b.exam_only, \
      (SELECT COUNT(*) FROM questions q WHERE q.bank_id = b.id AND q.status = 'active') AS active_questions \
      FROM question_banks b";
 
@@ -350,4 +352,40 @@ pub async fn active_questions(db: &Db) -> Result<Vec<Question>, AppError> {
         sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?
     });
     rows.into_iter().map(QuestionRow::into_question).collect()
+}
+
+/// Marks a bank reserved for exams, or open to practice again.
+pub async fn set_exam_only(db: &Db, bank_id: i64, exam_only: bool) -> Result<(), AppError> {
+    with_pool!(db, pool => {
+        sqlx::query("UPDATE question_banks SET exam_only = $1 WHERE id = $2")
+            .bind(exam_only)
+            .bind(bank_id)
+            .execute(pool)
+            .await
+            .map(|_| ())?
+    });
+    Ok(())
+}
+
+/// The active questions practice may draw from `banks` (all banks when `None`): never from a
+/// bank reserved for exams.
+pub async fn practice_questions(db: &Db, banks: Option<&[i64]>) -> Result<Vec<Question>, AppError> {
+    let sql = format!(
+        "{QUESTION_SELECT} JOIN question_banks b ON b.id = q.bank_id \
+         WHERE q.status = 'active' AND NOT b.exam_only ORDER BY q.id"
+    );
+    let rows: Vec<QuestionRow> = with_pool!(db, pool => {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?
+    });
+    let questions: Vec<Question> = rows
+        .into_iter()
+        .map(QuestionRow::into_question)
+        .collect::<Result<_, _>>()?;
+    Ok(match banks {
+        Some(banks) => questions
+            .into_iter()
+            .filter(|q| banks.contains(&q.bank_id))
+            .collect(),
+        None => questions,
+    })
 }

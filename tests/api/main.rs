@@ -16,6 +16,7 @@ mod helpers;
 mod mailsink;
 mod org;
 mod pages;
+mod practice;
 mod reports;
 mod sittings;
 mod study;

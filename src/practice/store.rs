@@ -1,0 +1,95 @@
+//! SQL for practice answers and the wrong-answer book.
+
+use super::{BookEntry, after_answer};
+use crate::{db::Db, error::AppError, question_bank::store::Question, with_pool};
+use chrono::{DateTime, Utc};
+
+/// Records one practice answer and moves the question in the person's book, in one
+/// transaction; returns the book entry after it.
+pub async fn record(
+    db: &Db,
+    user_id: i64,
+    question: &Question,
+    correct: bool,
+    now: DateTime<Utc>,
+) -> Result<Option<BookEntry>, AppError> {
+    let entry = with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO practice_answers (user_id, question_id, version_id, correct, answered_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(user_id)
+        .bind(question.id)
+        .bind(question.version_id)
+        .bind(correct)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let before: Option<(i64, i64, Option<DateTime<Utc>>)> = sqlx::query_as(
+            "SELECT wrong_count, right_streak, cleared_at FROM wrong_answers \
+             WHERE user_id = $1 AND question_id = $2",
+        )
+        .bind(user_id)
+        .bind(question.id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let before = before.map(|(wrong_count, right_streak, cleared_at)| BookEntry {
+            wrong_count,
+            right_streak,
+            cleared: cleared_at.is_some(),
+        });
+        let after = after_answer(before, correct);
+        if let Some(e) = after
+            && Some(e) != before
+        {
+            sqlx::query(
+                "INSERT INTO wrong_answers (user_id, question_id, wrong_count, right_streak, last_wrong_at, cleared_at) \
+                 VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN $5 END) \
+                 ON CONFLICT (user_id, question_id) DO UPDATE SET wrong_count = excluded.wrong_count, \
+                 right_streak = excluded.right_streak, \
+                 last_wrong_at = CASE WHEN $7 THEN excluded.last_wrong_at ELSE wrong_answers.last_wrong_at END, \
+                 cleared_at = CASE WHEN $6 THEN COALESCE(wrong_answers.cleared_at, excluded.last_wrong_at) END",
+            )
+            .bind(user_id)
+            .bind(question.id)
+            .bind(e.wrong_count)
+            .bind(e.right_streak)
+            .bind(now)
+            .bind(e.cleared)
+            .bind(!correct)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        after
+    });
+    Ok(entry)
+}
+
+/// The questions in the person's wrong-answer book (not yet cleared), most recent mistake
+/// first: (question id, entry).
+pub async fn book(db: &Db, user_id: i64) -> Result<Vec<(i64, BookEntry)>, AppError> {
+    let rows: Vec<(i64, i64, i64)> = with_pool!(db, pool => {
+        sqlx::query_as(
+            "SELECT question_id, wrong_count, right_streak FROM wrong_answers \
+             WHERE user_id = $1 AND cleared_at IS NULL ORDER BY last_wrong_at DESC, question_id",
+        )
+        .bind(user_id)
+        .fetch_all(pool)
+        .await?
+    });
+    Ok(rows
+        .into_iter()
+        .map(|(id, wrong_count, right_streak)| {
+            (
+                id,
+                BookEntry {
+                    wrong_count,
+                    right_streak,
+                    cleared: false,
+                },
+            )
+        })
+        .collect())
+}
