@@ -185,12 +185,7 @@ impl StudyApi {
         let items: Vec<LessonSummary> = lessons
             .into_iter()
             .map(|l| LessonSummary {
-                credited_seconds: credited
-                    .get(&l.id)
-                    .copied()
-                    .unwrap_or(0)
-                    .min(l.required_seconds * 1000)
-                    / 1000,
+                credited_seconds: l.counted_seconds(credited.get(&l.id).copied().unwrap_or(0)),
                 has_video: l.video_url.is_some(),
                 id: l.id,
                 title: l.title,

@@ -46,6 +46,18 @@ pub struct Lesson {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Lesson {
+    /// Credited milliseconds as they count: never more than the lesson asks.
+    pub fn counted_ms(&self, credited_ms: i64) -> i64 {
+        credited_ms.clamp(0, self.required_seconds * 1000)
+    }
+
+    /// Credited seconds as they count (whole seconds, rounded down).
+    pub fn counted_seconds(&self, credited_ms: i64) -> i64 {
+        self.counted_ms(credited_ms) / 1000
+    }
+}
+
 /// A lesson as written or imported, before it has an id.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewLesson {

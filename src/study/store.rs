@@ -181,7 +181,7 @@ pub async fn progress(db: &Db, user_id: i64, lesson: &Lesson) -> Result<Progress
     });
     Ok(Progress {
         lesson_id: lesson.id,
-        credited_seconds: credited_ms.unwrap_or(0).min(lesson.required_seconds * 1000) / 1000,
+        credited_seconds: lesson.counted_seconds(credited_ms.unwrap_or(0)),
         required_seconds: lesson.required_seconds,
     })
 }

@@ -123,14 +123,13 @@ pub async fn course_lessons(
         let lessons = study::store::lessons_of(&state.db, course.id).await?;
         let credited =
             study::store::credited_in_course(&state.db, caller.user_id, course.id).await?;
-        let total = study::store::study_in_course(&state.db, caller.user_id, course.id).await?;
+        // The course's totals are the lessons' own, summed here rather than asked again.
+        let required_seconds: i64 = lessons.iter().map(|l| l.required_seconds).sum();
+        let mut counted_ms = 0;
         let mut modules: Vec<ModuleRow> = Vec::new();
         for l in lessons {
-            let credited_ms = credited
-                .get(&l.id)
-                .copied()
-                .unwrap_or(0)
-                .min(l.required_seconds * 1000);
+            let credited_ms = l.counted_ms(credited.get(&l.id).copied().unwrap_or(0));
+            counted_ms += credited_ms;
             let row = LessonRow {
                 id: l.id,
                 order: l.position,
@@ -154,6 +153,11 @@ pub async fn course_lessons(
                 }),
             }
         }
+        let total = study::CourseStudy {
+            course_id: course.id,
+            credited_seconds: counted_ms / 1000,
+            required_seconds,
+        };
         Ok(CoursePage {
             layout: &layout,
             gated: course.study_before_booking,
