@@ -4,15 +4,12 @@
 use crate::{
     AppState,
     api::{ApiTags, error::ApiResult, page::Page, security::BearerAuth},
-    courses,
-    error::AppError,
-    practice,
+    courses, practice,
     question_bank::{
         self,
         content::{ChoiceOption, QuestionKind},
     },
 };
-use argon2::password_hash::rand_core::{OsRng, RngCore};
 use chrono::Utc;
 use poem_openapi::{
     Object, OpenApi,
@@ -81,22 +78,14 @@ impl PracticeApi {
         tag: Query<Option<String>>,
     ) -> ApiResult<Json<PracticeQuestion>> {
         let course = courses::require(&self.state, id.0).await?;
-        let questions = practice::questions_for(&self.state, &course, tag.0.as_deref()).await?;
-        if questions.is_empty() {
-            return Err(AppError::not_found(
-                "no_practice_questions",
-                "这门课程（或所选模块）暂时没有可练习的题目",
-            )
-            .into());
-        }
-        let picked = &questions[(OsRng.next_u64() % questions.len() as u64) as usize];
+        let (picked, available) = practice::draw(&self.state, &course, tag.0.as_deref()).await?;
         Ok(Json(PracticeQuestion {
             question_id: picked.id,
             kind: picked.content.kind,
-            stem: picked.content.stem.clone(),
-            options: picked.content.options.clone(),
-            tags: picked.content.tags.clone(),
-            available: questions.len() as i64,
+            stem: picked.content.stem,
+            options: picked.content.options,
+            tags: picked.content.tags,
+            available: available as i64,
         }))
     }
 

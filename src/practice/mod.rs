@@ -90,6 +90,26 @@ pub async fn questions_for(
     })
 }
 
+/// One practice question for `course` (with `tag` if given), drawn at random, and how many
+/// there were to draw from; 404 `no_practice_questions` when there are none.
+pub async fn draw(
+    state: &AppState,
+    course: &Course,
+    tag: Option<&str>,
+) -> AppResult<(Question, usize)> {
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
+    let mut questions = questions_for(state, course, tag).await?;
+    if questions.is_empty() {
+        return Err(AppError::not_found(
+            "no_practice_questions",
+            "这门课程（或所选模块）暂时没有可练习的题目",
+        ));
+    }
+    let available = questions.len();
+    let picked = (OsRng.next_u64() % available as u64) as usize;
+    Ok((questions.swap_remove(picked), available))
+}
+
 /// What answering a practice question did.
 pub struct Checked {
     pub question: Question,

@@ -14,6 +14,7 @@ mod exam;
 mod markdown;
 pub mod messages;
 mod mine;
+mod practice;
 mod proctor;
 pub mod session;
 mod study;
@@ -104,6 +105,9 @@ pub fn routes(route: Route) -> Route {
         .at("/study", get(study::study_home))
         .at("/study/courses/:id", get(study::course_lessons))
         .at("/study/lessons/:id", get(study::lesson_page))
+        .at("/study/courses/:id/practice", get(practice::practice_page))
+        .at("/study/practice/answers", post(practice::answer))
+        .at("/study/wrong-answers", get(practice::wrong_answers))
         .at("/assets/:name", get(assets::asset))
 }
 

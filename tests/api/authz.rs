@@ -139,6 +139,9 @@ const PAGES: &[(&str, [Outcome; 7])] = &[
     ("GET /study",                             [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
     ("GET /study/courses/{id}",                [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
     ("GET /study/lessons/{id}",                [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /study/courses/{id}/practice",       [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("POST /study/practice/answers",           [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /study/wrong-answers",               [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
     // The consoles: each for its role (the other enterprise's admin has a console of its own).
     ("GET /enterprise",                        [Unauth, Forbidden, Forbidden, Ok, Forbidden, Forbidden, Forbidden]),
     ("GET /enterprise/roster-template.csv",    [Unauth, Forbidden, Forbidden, Ok, Forbidden, Forbidden, Forbidden]),

@@ -594,6 +594,53 @@ async fn a_learner_earns_study_time_only_while_the_lesson_is_shown(
     assert!(credited(lesson_id).await >= hidden_from + 2);
     let state = attr(&client, "[data-study-state]", "data-study-state").await;
     assert_eq!(state, "studying");
+
+    // Practice: the first option of each question here is wrong, so the first answer goes
+    // into the wrong-answer book with its key shown at once.
+    client
+        .goto(&format!("{}/study/courses/{course}", app.base))
+        .await
+        .unwrap();
+    click(&client, "[data-action=practice]").await;
+    let question = attr(
+        &client,
+        "[data-practice-question]",
+        "data-practice-question",
+    )
+    .await;
+    click(&client, "[data-practice-question] input[name=choice]").await;
+    click(&client, "[data-practice-question] button[type=submit]").await;
+    let result = attr(&client, "[data-practice-result]", "data-practice-result").await;
+    assert_eq!(result, "wrong");
+    let key = attr(&client, "[data-practice-result]", "data-answer").await;
+    assert!(!key.is_empty());
+    assert_fits(&client, "the practice feedback").await;
+    screenshot(&client, "practice-feedback-phone").await;
+
+    // The book has it; answered right twice in a row, it leaves the book.
+    for round in 0..2 {
+        client
+            .goto(&format!("{}/study/wrong-answers", app.base))
+            .await
+            .unwrap();
+        let card = format!("[data-wrong-answer=\"{question}\"]");
+        if round == 0 {
+            assert_fits(&client, "the wrong-answer book").await;
+            screenshot(&client, "wrong-answers-phone").await;
+        }
+        for k in key.chars() {
+            click(&client, &format!("{card} input[value=\"{k}\"]")).await;
+        }
+        click(&client, &format!("{card} button[type=submit]")).await;
+        let result = attr(&client, "[data-practice-result]", "data-practice-result").await;
+        assert_eq!(result, "correct", "retry {round}");
+    }
+    client
+        .goto(&format!("{}/study/wrong-answers", app.base))
+        .await
+        .unwrap();
+    let book = css(&client, "main").await.text().await.unwrap();
+    assert!(book.contains("错题本是空的"), "{book}");
     client.close().await.unwrap();
 }
 
