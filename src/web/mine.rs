@@ -54,6 +54,15 @@ struct CertificateRow {
     verify_code: String,
 }
 
+/// A course with online lessons and the person's hours in it.
+struct StudyRow {
+    course_id: i64,
+    course: String,
+    done: String,
+    left: String,
+    complete: bool,
+}
+
 #[derive(Template)]
 #[template(path = "me.html")]
 struct MePage<'a> {
@@ -61,6 +70,7 @@ struct MePage<'a> {
     bookings: Vec<BookingRow>,
     results: Vec<ResultRow>,
     certificates: Vec<CertificateRow>,
+    study: Vec<StudyRow>,
     notice: Option<String>,
 }
 
@@ -157,6 +167,20 @@ async fn me_page(state: &AppState, layout: &Layout, notice: Option<String>) -> A
             verify_code: c.verify_code,
         });
     }
+    let mut study = Vec::new();
+    for c in crate::study::store::study_by_course(&state.db, caller.user_id).await? {
+        // Courses not begun are on the study page; here, what the person has under way.
+        if c.credited_seconds == 0 {
+            continue;
+        }
+        study.push(StudyRow {
+            course_id: c.course_id,
+            course: courses::require(state, c.course_id).await?.title,
+            done: crate::study::hours_text(c.credited_seconds),
+            left: crate::study::hours_left_text(c.missing_seconds()),
+            complete: c.missing_seconds() == 0,
+        });
+    }
     Ok(render(
         state,
         layout,
@@ -165,6 +189,7 @@ async fn me_page(state: &AppState, layout: &Layout, notice: Option<String>) -> A
             bookings,
             results,
             certificates: certificate_rows,
+            study,
             notice,
         },
     ))

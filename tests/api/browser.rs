@@ -595,6 +595,15 @@ async fn a_learner_earns_study_time_only_while_the_lesson_is_shown(
     let state = attr(&client, "[data-study-state]", "data-study-state").await;
     assert_eq!(state, "studying");
 
+    // 我的 lists the course under way with its hours.
+    client.goto(&format!("{}/me", app.base)).await.unwrap();
+    let row = css(&client, &format!("[data-study-course-id=\"{course}\"]"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(row.contains("已学") && row.contains("还差"), "{row}");
+
     // Practice: the first option of each question here is wrong, so the first answer goes
     // into the wrong-answer book with its key shown at once.
     client
