@@ -265,6 +265,13 @@ pub async fn replace_lessons(
     let mut summary = ImportSummary::default();
     with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
+        // Lock the course first: two imports of one course take turns, and on SQLite the
+        // transaction holds the write lock from its start (one that reads before it writes
+        // fails with "database is locked" when another writer commits in between).
+        sqlx::query("UPDATE courses SET id = id WHERE id = $1")
+            .bind(course_id)
+            .execute(&mut *tx)
+            .await?;
         let existing: Vec<(i64, i64)> =
             sqlx::query_as("SELECT id, position FROM lessons WHERE course_id = $1")
                 .bind(course_id)
