@@ -169,7 +169,7 @@ impl Config {
             data_dir,
             secret_key,
             token_ttl: Duration::from_secs(number("TOKEN_TTL_HOURS", 12)? * 3600),
-            auth_cache: Duration::from_secs(number("AUTH_CACHE_SECS", 5)?),
+            auth_cache: Duration::from_secs(number("AUTH_CACHE_SECS", 20)?),
             login_max_failures: number("LOGIN_MAX_FAILURES", 5)? as u32,
             login_lock: Duration::from_secs(number("LOGIN_LOCK_MINUTES", 15)? * 60),
             max_db_connections: number("DB_MAX_CONNECTIONS", 16)? as u32,

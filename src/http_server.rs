@@ -7,7 +7,11 @@
 //! ~40 KB paper of their start (bench/README.md, "Found: a paper kept per connection"). Here
 //! hyper gets the `TcpStream` itself, writes head and body with one `writev` and keeps no
 //! copy. The application is unchanged: the same poem endpoint answers every request.
+//!
+//! Each request takes its turn (`api::busy::WorkLimit`) here, before poem sees it, so one
+//! waiting in line holds hyper's request and little else.
 
+use crate::api::busy::{self, WorkLimit};
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 use hyper::{body::Incoming, server::conn::http1, service::service_fn};
@@ -20,11 +24,13 @@ use std::{convert::Infallible, future::Future, net::SocketAddr, sync::Arc, time:
 use tokio::{net::TcpListener, sync::watch};
 use tokio_util::task::TaskTracker;
 
-/// Serves `ep` on `listener` until `shutdown` resolves; then stops accepting, lets requests
-/// in flight finish and closes idle connections, waiting at most `grace`.
+/// Serves `ep` on `listener`, each request in its turn under `limit`, until `shutdown`
+/// resolves; then stops accepting, lets requests in flight finish and closes idle
+/// connections, waiting at most `grace`.
 pub async fn serve<E>(
     listener: TcpListener,
     ep: E,
+    limit: Arc<WorkLimit>,
     shutdown: impl Future<Output = ()>,
     grace: Duration,
 ) -> std::io::Result<()>
@@ -48,6 +54,7 @@ where
                         remote,
                         local.clone(),
                         ep.clone(),
+                        limit.clone(),
                         stopping.clone(),
                     ));
                 }
@@ -76,20 +83,33 @@ async fn serve_connection<E>(
     remote: SocketAddr,
     local: LocalAddr,
     ep: Arc<E>,
+    limit: Arc<WorkLimit>,
     mut stopping: watch::Receiver<bool>,
 ) where
     E: Endpoint<Output = Response> + 'static,
 {
     let remote = RemoteAddr(Addr::SocketAddr(remote));
     let service = service_fn(move |req: hyper::Request<Incoming>| {
-        let (ep, local, remote) = (ep.clone(), local.clone(), remote.clone());
-        async move {
+        let (ep, limit, local, remote) = (ep.clone(), limit.clone(), local.clone(), remote.clone());
+        // Two boxes, so that memory follows the work. hyper keeps a slot the size of this
+        // future in every connection for its whole life, idle or not: boxed, the slot is a
+        // pointer. And poem's future for the request (~16 KB: its middleware and handler
+        // states, laid out inline) is made only once the request has its turn, so a request
+        // waiting in line holds a few hundred bytes (bench/README.md, "Memory per request").
+        Box::pin(async move {
+            let turn = if busy::exempt(req.uri().path()) {
+                None
+            } else {
+                match limit.enter().await {
+                    Some(turn) => Some(turn),
+                    None => return Ok(to_hyper(busy::busy())),
+                }
+            };
             let req = poem::Request::from((req, local, remote, http::uri::Scheme::HTTP));
-            let resp = ep.get_response(req).await;
-            Ok::<_, Infallible>(hyper::Response::<BoxBody<Bytes, std::io::Error>>::from(
-                resp,
-            ))
-        }
+            let resp = Box::pin(ep.get_response(req)).await;
+            drop(turn);
+            Ok::<_, Infallible>(to_hyper(resp))
+        })
     });
     // A client that never finishes its headers is dropped after 30 s instead of holding a
     // connection (and its buffers) for good; hyper needs a timer for that.
@@ -111,4 +131,8 @@ async fn serve_connection<E>(
             let _ = conn.await;
         }
     }
+}
+
+fn to_hyper(resp: Response) -> hyper::Response<BoxBody<Bytes, std::io::Error>> {
+    hyper::Response::from(resp)
 }

@@ -112,8 +112,13 @@ impl Application {
             live_store = self.state.live.kind(),
             "SafeCert is serving; API docs at /api/docs"
         );
+        let limit = std::sync::Arc::new(crate::api::busy::WorkLimit::new(
+            self.state.config.max_in_flight,
+            self.state.config.max_queued,
+        ));
         let result =
-            crate::http_server::serve(self.listener, app, shutdown, Duration::from_secs(10)).await;
+            crate::http_server::serve(self.listener, app, limit, shutdown, Duration::from_secs(10))
+                .await;
         let _ = stop_worker.send(true);
         let _ = worker.await;
         let _ = sweeper.await;

@@ -3,12 +3,13 @@
 //! with 503 `server_busy` and `Retry-After`, so a burst (an exam room pressing 开始考试
 //! together, a login storm) costs a bounded amount of memory instead of piling up work.
 //! Health checks are never queued: they must answer while the server is busy.
+//!
+//! The turn is taken in `http_server`, on hyper's request, before poem builds the futures of
+//! its middleware and handlers (~16 KB a request): a request waiting in line holds a few
+//! hundred bytes, not the whole stack (bench/README.md, "Memory per request").
 
-use poem::{Endpoint, IntoResponse, Request, Response, http::StatusCode};
-use std::sync::{
-    Arc,
-    atomic::{AtomicUsize, Ordering},
-};
+use poem::{IntoResponse, Response, http::StatusCode};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// How long a refused client should wait before trying again, in seconds.
@@ -53,34 +54,28 @@ impl WorkLimit {
     }
 }
 
-fn busy() -> Response {
-    poem::web::Json(serde_json::json!({
+/// Health checks never wait in line.
+pub fn exempt(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz")
+}
+
+/// The answer when the line is full, with the headers every response carries.
+pub fn busy() -> Response {
+    let mut resp = poem::web::Json(serde_json::json!({
         "code": "server_busy",
         "message": "服务器正忙，请稍后重试 (the server is busy: retry after Retry-After seconds)",
     }))
     .with_status(StatusCode::SERVICE_UNAVAILABLE)
     .with_header("Retry-After", RETRY_AFTER_SECONDS.to_string())
-    .into_response()
-}
-
-/// The middleware: every request but the health checks takes a turn.
-pub async fn limit_work<E: Endpoint>(
-    ep: Arc<E>,
-    limit: Arc<WorkLimit>,
-    req: Request,
-) -> poem::Result<Response> {
-    if matches!(req.uri().path(), "/healthz" | "/readyz") {
-        return Ok(ep.call(req).await?.into_response());
-    }
-    let Some(_turn) = limit.enter().await else {
-        return Ok(busy());
-    };
-    Ok(ep.call(req).await?.into_response())
+    .into_response();
+    super::headers::secure(&mut resp, false);
+    resp
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
     #[tokio::test]
     async fn a_full_line_refuses_and_a_freed_turn_goes_to_the_next_in_line() {

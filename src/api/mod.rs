@@ -8,6 +8,7 @@ pub mod busy;
 pub mod certificates;
 pub mod courses;
 pub mod error;
+pub mod headers;
 pub mod health;
 pub mod one_status;
 pub mod org;
@@ -126,10 +127,6 @@ pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
     let cors_enabled = !state.config.cors_allowed_origins.is_empty();
     let spec = service.spec_endpoint();
     let docs = service.swagger_ui();
-    let work = std::sync::Arc::new(busy::WorkLimit::new(
-        state.config.max_in_flight,
-        state.config.max_queued,
-    ));
     // The document's operations live under these paths; the rest of the site is pages.
     let api = std::sync::Arc::new(service.into_endpoint());
     crate::web::routes(
@@ -146,7 +143,6 @@ pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
     .with(poem::middleware::CatchPanic::new().with_handler(error::panic_response))
     .with_if(cors_enabled, cors)
     .around(crate::web::session::api_cookie_bridge)
-    .around(move |ep, req| busy::limit_work(ep, work.clone(), req))
     .around(security_headers)
     .around(log_request)
     .map_to_response()
@@ -193,37 +189,13 @@ async fn log_request<E: Endpoint>(ep: std::sync::Arc<E>, req: Request) -> poem::
     .await
 }
 
-/// The policy for our own pages: scripts and styles only from this server (styles may still
-/// be inline), no framing, forms post only here. Swagger UI inlines its script, so its pages
-/// get a policy that allows that.
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
-     img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
-     form-action 'self'; object-src 'none'";
-const CSP_SWAGGER_UI: &str = "default-src 'self'; script-src 'self' 'unsafe-inline'; \
-     style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
-     frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
-
-/// Security headers on every response, errors included.
+/// Security headers on every response, errors included (`headers::secure`).
 async fn security_headers<E: Endpoint>(
     ep: std::sync::Arc<E>,
     req: Request,
 ) -> poem::Result<Response> {
     let docs = req.uri().path().starts_with("/api/docs");
     let mut resp = ep.call(req).await?.into_response();
-    let headers = resp.headers_mut();
-    use poem::http::header::{self, HeaderValue};
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(if docs { CSP_SWAGGER_UI } else { CSP }),
-    );
+    headers::secure(&mut resp, docs);
     Ok(resp)
 }
