@@ -9,10 +9,13 @@
   var attemptId = root.getAttribute('data-attempt-id');
   var paperEtag = root.getAttribute('data-paper-etag');
   var csrf = document.querySelector('meta[name=csrf-token]').getAttribute('content');
-  var api = '/api/v1/attempts/' + attemptId;
-  var resultUrl = '/attempts/' + attemptId + '/result';
-  var pendingKey = 'safecert-pending-' + attemptId;
-  var marksKey = 'safecert-marks-' + attemptId;
+  // The same page answers a real exam and a mock one (模拟考试): the server says where.
+  var api = root.getAttribute('data-api') || '/api/v1/attempts/' + attemptId;
+  var resultUrl = root.getAttribute('data-result-url') || '/attempts/' + attemptId + '/result';
+  var storageId = root.getAttribute('data-storage-id') || attemptId;
+  var reportsEvents = root.getAttribute('data-report-events') !== 'false';
+  var pendingKey = 'safecert-pending-' + storageId;
+  var marksKey = 'safecert-marks-' + storageId;
   var stateEl = document.querySelector('[data-save-state]');
   var clock = document.getElementById('clock');
   var warning = document.getElementById('exam-warning');
@@ -278,6 +281,7 @@
   // (the attempt's events); a report that cannot be sent is not retried: it is a hint for
   // the proctor, not an answer.
   function report(kind) {
+    if (!reportsEvents) return;
     fetch(api + '/events', {
       method: 'POST',
       credentials: 'same-origin',

@@ -264,3 +264,24 @@ pub async fn load_lessons_if_none(state: &AppState) -> AppResult<usize> {
     tracing::info!(lessons = loaded, "loaded the shipped lessons");
     Ok(loaded)
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every character the shipped lessons and courses put on a PDF (the 学时证明 prints
+    /// lesson and course titles) is in the font the PDFs embed.
+    #[test]
+    fn the_pdf_font_has_every_character_of_the_shipped_lessons_and_courses() {
+        let fonts = crate::pdf::PdfFonts::load(crate::CJK_FONT).expect("font loads");
+        let mut text = String::from(
+            "学时证明兹证明（证件号码）于年度通过线上学习完成《》课程学时（每学时分钟，按服务器记录的有效学习时长计），该课程线上学习共。本年度学完的课时：无另有课，见学习记录。第课",
+        );
+        for lesson in crate::study::folder::shipped_lessons().expect("shipped lessons parse") {
+            text.push_str(&lesson.lesson.title);
+            text.push_str(&lesson.lesson.module);
+        }
+        // The shipped courses' titles (and section titles) are all in this file; its line
+        // breaks are not printed.
+        text.extend(super::COURSES_FILE.chars().filter(|c| !c.is_control()));
+        assert_eq!(fonts.missing_chars(&text), Vec::<char>::new());
+    }
+}

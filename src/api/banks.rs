@@ -67,6 +67,12 @@ pub struct CreateBankRequest {
     pub exam_only: bool,
 }
 
+#[derive(Debug, Object)]
+pub struct UpdateBankRequest {
+    /// Reserve the bank's questions for exams (practice and mock exams never draw them).
+    pub exam_only: Option<bool>,
+}
+
 #[derive(ApiResponse)]
 pub enum CreateBankResponse {
     #[oai(status = 201)]
@@ -220,6 +226,28 @@ impl BanksApi {
             bank.exam_only = true;
         }
         Ok(CreateBankResponse::Created(Json(bank.into())))
+    }
+
+    /// Reserve a bank's questions for exams, or open them to practice and mock exams again
+    /// (bureau_admin).
+    #[oai(path = "/question-banks/:id", method = "patch")]
+    async fn update(
+        &self,
+        _auth: BureauAuth,
+        id: Path<i64>,
+        body: Json<UpdateBankRequest>,
+    ) -> ApiResult<Json<BankView>> {
+        let missing = || AppError::not_found("bank_not_found", "no such question bank");
+        question_bank::store::bank(&self.state.db, id.0)
+            .await?
+            .ok_or_else(missing)?;
+        if let Some(exam_only) = body.exam_only {
+            question_bank::store::set_exam_only(&self.state.db, id.0, exam_only).await?;
+        }
+        let bank = question_bank::store::bank(&self.state.db, id.0)
+            .await?
+            .ok_or_else(missing)?;
+        Ok(Json(bank.into()))
     }
 
     /// Import a file into a bank (bureau_admin). The body is the file itself; `format` is

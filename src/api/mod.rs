@@ -10,6 +10,7 @@ pub mod courses;
 pub mod error;
 pub mod headers;
 pub mod health;
+pub mod mock_exams;
 pub mod one_status;
 pub mod org;
 pub mod page;
@@ -66,6 +67,7 @@ type Apis = (
     reports::ReportsApi,
     study::StudyApi,
     practice::PracticeApi,
+    mock_exams::MockExamsApi,
 );
 
 pub fn openapi_service(state: &AppState) -> OpenApiService<Apis, ()> {
@@ -107,6 +109,9 @@ pub fn openapi_service(state: &AppState) -> OpenApiService<Apis, ()> {
             state: state.clone(),
         },
         practice::PracticeApi {
+            state: state.clone(),
+        },
+        mock_exams::MockExamsApi {
             state: state.clone(),
         },
     );

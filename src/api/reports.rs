@@ -401,6 +401,30 @@ impl ReportsApi {
             .await
     }
 
+    /// 学时统计: lessons studied in full (and their 学时, 45 minutes each) in a date range
+    /// (default: this year to today), grouped by course (default), street, industry,
+    /// enterprise or month, for the caller's area; and people who finished every lesson of a
+    /// course in the range.
+    #[oai(path = "/reports/study-hours", method = "get")]
+    async fn study_hours(
+        &self,
+        auth: BearerAuth,
+        from: Query<Option<NaiveDate>>,
+        to: Query<Option<NaiveDate>>,
+        group_by: Query<Option<Grouping>>,
+        format: Query<Option<ReportFormat>>,
+        #[oai(name = "Accept")] accept: Header<Option<String>>,
+    ) -> ApiResult<OneStatus<ReportResponse>> {
+        let params = Params {
+            from: from.0,
+            to: to.0,
+            group_by: grouping(group_by.0),
+            ..Params::default()
+        };
+        self.serve(&auth.0, Report::StudyHours, params, format.0, accept.0)
+            .await
+    }
+
     /// 一人一档: one person's bookings, attempts, scores and certificates.
     #[oai(path = "/reports/person-record", method = "get")]
     async fn person_record(
@@ -419,7 +443,7 @@ impl ReportsApi {
     }
 
     /// Any report by its name (`activity`, `street-density`, `compliance`, `person-record`,
-    /// `enterprise-record`, `question-stats`), the same as its own path; each reads the
+    /// `enterprise-record`, `question-stats`, `study-hours`), the same as its own path; each reads the
     /// parameters it needs.
     #[oai(path = "/reports/:name", method = "get")]
     #[allow(clippy::too_many_arguments)]

@@ -5,6 +5,7 @@ use crate::{
     AppState,
     api::{
         ApiTags,
+        certificates::PdfResponse,
         error::ApiResult,
         page::Page,
         security::{BearerAuth, BureauAuth},
@@ -13,7 +14,11 @@ use crate::{
     study::{self, Beat, Lesson, NewLesson, VideoState},
 };
 use chrono::{DateTime, Utc};
-use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
+use poem_openapi::{
+    ApiResponse, Object, OpenApi,
+    param::{Path, Query},
+    payload::{Binary, Json},
+};
 
 pub struct StudyApi {
     pub state: AppState,
@@ -301,5 +306,26 @@ impl StudyApi {
             total: items.len() as i64,
             items,
         }))
+    }
+
+    /// The caller's 学时证明 (PDF) for a course and year (default: this year): the lessons
+    /// studied in full that year and the 学时 they add up to.
+    #[oai(path = "/me/study/certificate.pdf", method = "get")]
+    async fn statement(
+        &self,
+        auth: BearerAuth,
+        course_id: Query<i64>,
+        year: Query<Option<i32>>,
+    ) -> ApiResult<PdfResponse> {
+        use chrono::Datelike;
+        let year = year
+            .0
+            .unwrap_or_else(|| crate::certificates::today().year());
+        let (pdf, name) =
+            study::statement::pdf(&self.state, auth.0.user_id, course_id.0, year).await?;
+        Ok(PdfResponse::Pdf(
+            Binary(pdf),
+            format!("inline; filename=\"{name}\""),
+        ))
     }
 }

@@ -10,6 +10,7 @@
 //! PDF's bottom-left origin happens in one place ([`Canvas::pt`]).
 
 mod certificate;
+mod study_statement;
 mod ticket;
 
 use std::collections::{BTreeSet, HashMap};
@@ -23,6 +24,7 @@ use printpdf::{
 };
 
 pub use certificate::{CertificateTemplate, render_certificate};
+pub use study_statement::{StudyStatement, study_statement};
 pub use ticket::{Ticket, admission_ticket};
 
 /// A4 portrait, (width, height) in mm.

@@ -140,7 +140,15 @@ pub async fn answer(
         return Err(AppError::invalid("choice", "请选择答案"));
     }
     let correct = is_correct(&question.content, choice);
-    let book = store::record(&state.db, user_id, &question, correct, now).await?;
+    let book = store::record(
+        &state.db,
+        user_id,
+        question.id,
+        question.version_id,
+        correct,
+        now,
+    )
+    .await?;
     Ok(Checked {
         question,
         correct,

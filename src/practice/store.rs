@@ -1,15 +1,16 @@
 //! SQL for practice answers and the wrong-answer book.
 
 use super::{BookEntry, after_answer};
-use crate::{db::Db, error::AppError, question_bank::store::Question, with_pool};
+use crate::{db::Db, error::AppError, with_pool};
 use chrono::{DateTime, Utc};
 
-/// Records one practice answer and moves the question in the person's book, in one
-/// transaction; returns the book entry after it.
+/// Records one practice (or mock exam) answer to a question at a version and moves the
+/// question in the person's book, in one transaction; returns the book entry after it.
 pub async fn record(
     db: &Db,
     user_id: i64,
-    question: &Question,
+    question_id: i64,
+    version_id: i64,
     correct: bool,
     now: DateTime<Utc>,
 ) -> Result<Option<BookEntry>, AppError> {
@@ -20,8 +21,8 @@ pub async fn record(
              VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(user_id)
-        .bind(question.id)
-        .bind(question.version_id)
+        .bind(question_id)
+        .bind(version_id)
         .bind(correct)
         .bind(now)
         .execute(&mut *tx)
@@ -31,7 +32,7 @@ pub async fn record(
              WHERE user_id = $1 AND question_id = $2",
         )
         .bind(user_id)
-        .bind(question.id)
+        .bind(question_id)
         .fetch_optional(&mut *tx)
         .await?;
         let before = before.map(|(wrong_count, right_streak, cleared_at)| BookEntry {
@@ -52,7 +53,7 @@ pub async fn record(
                  cleared_at = CASE WHEN $6 THEN COALESCE(wrong_answers.cleared_at, excluded.last_wrong_at) END",
             )
             .bind(user_id)
-            .bind(question.id)
+            .bind(question_id)
             .bind(e.wrong_count)
             .bind(e.right_streak)
             .bind(now)
@@ -92,4 +93,28 @@ pub async fn book(db: &Db, user_id: i64) -> Result<Vec<(i64, BookEntry)>, AppErr
             )
         })
         .collect())
+}
+
+/// A person's practice so far: answers given, how many right, the last one's time, and the
+/// questions still in the wrong-answer book.
+pub async fn summary(
+    db: &Db,
+    user_id: i64,
+) -> Result<(i64, i64, Option<DateTime<Utc>>, i64), AppError> {
+    let (answered, right, last): (i64, i64, Option<DateTime<Utc>>) = with_pool!(db, pool => {
+        sqlx::query_as(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN correct THEN 1 ELSE 0 END), 0), MAX(answered_at) \
+             FROM practice_answers WHERE user_id = $1",
+        )
+        .bind(user_id)
+        .fetch_one(pool)
+        .await?
+    });
+    let in_book: i64 = with_pool!(db, pool => {
+        sqlx::query_scalar("SELECT COUNT(*) FROM wrong_answers WHERE user_id = $1 AND cleared_at IS NULL")
+            .bind(user_id)
+            .fetch_one(pool)
+            .await?
+    });
+    Ok((answered, right, last, in_book))
 }

@@ -45,7 +45,7 @@ struct Figures {
 
 /// The label a row is grouped under, as SQL over `co`, `u`, `e` and `st` (the person's
 /// street), with `date` the event's own date or time.
-fn group_sql(group: GroupBy, date: &str, date_is_time: bool, postgres: bool) -> String {
+pub(super) fn group_sql(group: GroupBy, date: &str, date_is_time: bool, postgres: bool) -> String {
     match group {
         GroupBy::Course => "co.title".into(),
         GroupBy::Street => "COALESCE(st.name, '未填街道')".into(),
@@ -62,7 +62,7 @@ fn group_sql(group: GroupBy, date: &str, date_is_time: bool, postgres: bool) -> 
 
 /// The joins every query shares after its own table: the person, their enterprise and
 /// street, and (the person's) area filter on `$3`/`$4`.
-fn person_joins() -> String {
+pub(super) fn person_joins() -> String {
     format!(
         "JOIN users u ON u.id = {{person}} {} LEFT JOIN streets st ON st.id = {}",
         org::PERSON_ENTERPRISE_JOIN,
@@ -77,7 +77,7 @@ const BOOK_JOINS: &str =
 /// The area filter over the books, on `$3` (street) and `$4` (enterprise).
 const BOOK_AREA: &str = "($3 IS NULL OR f.street_id = $3) AND ($4 IS NULL OR f.enterprise_id = $4)";
 
-fn area_sql(first: usize) -> String {
+pub(super) fn area_sql(first: usize) -> String {
     format!(
         "(${first} IS NULL OR {street} = ${first}) AND (${second} IS NULL OR u.enterprise_id = ${second})",
         street = org::PERSON_STREET,

@@ -8,6 +8,7 @@ mod density;
 pub mod export;
 mod questions;
 mod records;
+pub mod study;
 
 pub use density::{BENCHMARK, StreetDensity, street_density};
 
@@ -116,16 +117,19 @@ pub enum Report {
     EnterpriseRecord,
     /// 试题分析: uses, facility, discrimination and option counts per question version.
     QuestionStats,
+    /// 学时统计: lessons studied in full and their 学时, grouped.
+    StudyHours,
 }
 
 impl Report {
-    pub const ALL: [Report; 6] = [
+    pub const ALL: [Report; 7] = [
         Report::Activity,
         Report::StreetDensity,
         Report::Compliance,
         Report::PersonRecord,
         Report::EnterpriseRecord,
         Report::QuestionStats,
+        Report::StudyHours,
     ];
 
     pub fn name(self) -> &'static str {
@@ -136,6 +140,7 @@ impl Report {
             Report::PersonRecord => "person-record",
             Report::EnterpriseRecord => "enterprise-record",
             Report::QuestionStats => "question-stats",
+            Report::StudyHours => "study-hours",
         }
     }
 
@@ -236,6 +241,16 @@ pub async fn run(
                 }
             };
             records::enterprise(state, enterprise_id, area, today).await
+        }
+        Report::StudyHours => {
+            let from = params
+                .from
+                .unwrap_or_else(|| NaiveDate::from_ymd_opt(today.year(), 1, 1).expect("Jan 1"));
+            let to = params.to.unwrap_or(today);
+            if to < from {
+                return Err(AppError::invalid("to", "the range ends before it begins"));
+            }
+            study::report(&state.db, from, to, params.group_by, area).await
         }
         Report::QuestionStats => match area {
             Area::District => questions::report(&state.db).await,

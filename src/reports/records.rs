@@ -268,6 +268,7 @@ pub(super) async fn person(
                 ]
             }),
     );
+    rows.extend(study_rows(state, user_id).await?);
     Ok(Table {
         name: "person-record",
         title: format!(
@@ -280,6 +281,80 @@ pub(super) async fn person(
     })
 }
 
+/// The person's online study in 一人一档: each course studied with its 学时 done and asked,
+/// their practice, and each mock exam (never an exam: no certificate comes of it).
+async fn study_rows(state: &AppState, user_id: i64) -> AppResult<Vec<Vec<Value>>> {
+    use crate::study::{hours_left_text, hours_text};
+    let mut rows = Vec::new();
+    for course in crate::study::store::study_by_course(&state.db, user_id).await? {
+        if course.credited_seconds == 0 {
+            continue;
+        }
+        let title = crate::courses::require(state, course.course_id)
+            .await?
+            .title;
+        let status = if course.missing_seconds() == 0 {
+            format!("已学完 {} 学时", hours_text(course.required_seconds))
+        } else {
+            format!(
+                "学习中：已学 {} 学时，还差 {} 学时",
+                hours_text(course.credited_seconds),
+                hours_left_text(course.missing_seconds())
+            )
+        };
+        rows.push(vec![
+            Value::text("线上学习"),
+            Value::Date(None),
+            Value::Text(title),
+            Value::Text(status),
+            Value::Num(None),
+            Value::text(""),
+            Value::text(""),
+            Value::Date(None),
+        ]);
+    }
+    let (answered, right, last, in_book) =
+        crate::practice::store::summary(&state.db, user_id).await?;
+    if answered > 0 {
+        rows.push(vec![
+            Value::text("练习"),
+            Value::Date(last.map(china_date)),
+            Value::text(""),
+            Value::Text(format!(
+                "练习 {answered} 题，答对 {right} 题；错题本中 {in_book} 题"
+            )),
+            Value::Num(None),
+            Value::text(""),
+            Value::text(""),
+            Value::Date(None),
+        ]);
+    }
+    let mut mocks = crate::mock_exam::store::of_user(&state.db, user_id, 50).await?;
+    mocks.reverse();
+    for mock in mocks {
+        let title = crate::courses::require(state, mock.course_id).await?.title;
+        rows.push(vec![
+            Value::text("模拟考试"),
+            Value::Date(Some(china_date(mock.started_at))),
+            Value::Text(title),
+            Value::text(if mock.finished_at.is_some() {
+                "已交卷"
+            } else {
+                "进行中"
+            }),
+            Value::Num(mock.score),
+            Value::text(match mock.passed {
+                Some(true) => "达到合格线",
+                Some(false) => "未达到合格线",
+                None => "",
+            }),
+            Value::text(""),
+            Value::Date(None),
+        ]);
+    }
+    Ok(rows)
+}
+
 const ENTERPRISE: &[Column] = &[
     col("name", "姓名"),
     col("id_number", "证件号码"),
@@ -290,6 +365,7 @@ const ENTERPRISE: &[Column] = &[
     col("certificate", "最近证书编号"),
     col("expires_on", "有效期至"),
     col("certificate_status", "证书状态"),
+    col("study_hours_this_year", "本年完成学时"),
 ];
 
 /// 一企一档: each staff member of one enterprise in `area`, with their training and latest
@@ -317,6 +393,11 @@ pub(super) async fn enterprise(
         Option<String>,
         Option<NaiveDate>,
         Option<DateTime<Utc>>,
+        i64,
+    );
+    // 学时 count on the day a lesson is studied in full (`reports::study`).
+    let year_start = super::study::china_start(
+        NaiveDate::from_ymd_opt(chrono::Datelike::year(&today), 1, 1).expect("Jan 1"),
     );
     let rows: Vec<Row> = with_pool!(&state.db, pool => {
         sqlx::query_as(
@@ -324,12 +405,14 @@ pub(super) async fn enterprise(
              (SELECT COUNT(*) FROM registrations r WHERE r.user_id = u.id AND r.status = 'booked'), \
              (SELECT COUNT(*) FROM attempts a WHERE a.user_id = u.id), \
              (SELECT COUNT(*) FROM attempts a WHERE a.user_id = u.id AND a.passed), \
-             c.number, c.expires_on, c.revoked_at \
+             c.number, c.expires_on, c.revoked_at, \
+             (SELECT CAST(COALESCE(SUM(l.required_seconds), 0) AS BIGINT) FROM lesson_progress lp \
+               JOIN lessons l ON l.id = lp.lesson_id WHERE lp.user_id = u.id AND lp.completed_at >= $2) \
              FROM users u LEFT JOIN certificates c ON c.id = (SELECT c2.id FROM certificates c2 \
                WHERE c2.user_id = u.id ORDER BY c2.issued_on DESC, c2.id DESC LIMIT 1) \
              WHERE u.enterprise_id = $1 ORDER BY u.name, u.id",
         )
-        .bind(enterprise_id).fetch_all(pool).await?
+        .bind(enterprise_id).bind(year_start).fetch_all(pool).await?
     });
     Ok(Table {
         name: "enterprise-record",
@@ -338,7 +421,7 @@ pub(super) async fn enterprise(
         rows: rows
             .into_iter()
             .map(
-                |(name, id, job, bookings, attempts, passed, number, expires, revoked)| {
+                |(name, id, job, bookings, attempts, passed, number, expires, revoked, studied)| {
                     vec![
                         Value::Text(name),
                         Value::Text(id.unwrap_or_default()),
@@ -352,6 +435,7 @@ pub(super) async fn enterprise(
                             Some(d) => certificate_status(revoked.is_some(), d, today),
                             None => "无证书",
                         }),
+                        Value::Num(Some(super::study::study_hours(studied))),
                     ]
                 },
             )

@@ -10,6 +10,7 @@
 //! Owns `lessons`, `study_sessions` and `lesson_progress`.
 
 pub mod folder;
+pub mod statement;
 pub mod store;
 
 use crate::{
@@ -356,6 +357,54 @@ pub async fn replace_lessons(
         }
     }
     store::replace_lessons(&state.db, course_id, lessons, Utc::now()).await
+}
+
+impl Lesson {
+    /// The lesson as it would be written again.
+    pub fn to_new(&self) -> NewLesson {
+        NewLesson {
+            position: self.position,
+            module: self.module.clone(),
+            title: self.title.clone(),
+            body: self.body.clone(),
+            required_seconds: self.required_seconds,
+            video_url: self.video_url.clone(),
+            sources: self.sources.clone(),
+        }
+    }
+}
+
+/// Writes one lesson of a course, as the console does: a new order adds it, an order the
+/// course has rewrites that lesson in place (its credited time stays with it).
+pub async fn save_lesson(
+    state: &AppState,
+    course_id: i64,
+    lesson: NewLesson,
+) -> AppResult<ImportSummary> {
+    let mut all: Vec<NewLesson> = store::lessons_of(&state.db, course_id)
+        .await?
+        .iter()
+        .filter(|l| l.position != lesson.position)
+        .map(Lesson::to_new)
+        .collect();
+    all.push(lesson);
+    all.sort_by_key(|l| l.position);
+    replace_lessons(state, course_id, &all).await
+}
+
+/// Takes a lesson out of a course; one somebody has studied is kept (as in an import).
+pub async fn remove_lesson(
+    state: &AppState,
+    course_id: i64,
+    position: i64,
+) -> AppResult<ImportSummary> {
+    let rest: Vec<NewLesson> = store::lessons_of(&state.db, course_id)
+        .await?
+        .iter()
+        .filter(|l| l.position != position)
+        .map(Lesson::to_new)
+        .collect();
+    replace_lessons(state, course_id, &rest).await
 }
 
 /// What an import did.

@@ -363,3 +363,45 @@ pub async fn required_seconds(db: &Db, course_id: i64) -> Result<i64, AppError> 
     });
     Ok(total)
 }
+
+/// A lesson studied in full, for the 学时证明.
+pub struct Completed {
+    pub position: i64,
+    pub title: String,
+    pub required_seconds: i64,
+    pub completed_at: DateTime<Utc>,
+}
+
+/// The lessons of a course one person completed in `[from, until)`, in course order.
+pub async fn completed_between(
+    db: &Db,
+    user_id: i64,
+    course_id: i64,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Vec<Completed>, AppError> {
+    let rows: Vec<(i64, String, i64, DateTime<Utc>)> = with_pool!(db, pool => {
+        sqlx::query_as(
+            "SELECT l.position, l.title, l.required_seconds, p.completed_at FROM lesson_progress p \
+             JOIN lessons l ON l.id = p.lesson_id WHERE p.user_id = $1 AND l.course_id = $2 \
+             AND p.completed_at >= $3 AND p.completed_at < $4 ORDER BY l.position",
+        )
+        .bind(user_id)
+        .bind(course_id)
+        .bind(from)
+        .bind(until)
+        .fetch_all(pool)
+        .await?
+    });
+    Ok(rows
+        .into_iter()
+        .map(
+            |(position, title, required_seconds, completed_at)| Completed {
+                position,
+                title,
+                required_seconds,
+                completed_at,
+            },
+        )
+        .collect())
+}

@@ -58,6 +58,10 @@ struct DashboardPage<'a> {
     notice: Option<&'static str>,
     export_from: String,
     export_to: String,
+    /// 学时 completed this year by course and by street: (group, learners, hours, finished).
+    study_by_course: Vec<(String, String, String, String)>,
+    study_by_street: Vec<(String, String, String, String)>,
+    year_start: String,
 }
 
 fn percent(x: Option<f64>) -> String {
@@ -221,6 +225,35 @@ async fn page<'a>(
         }
         _ => None,
     };
+    // 学时 this year, by course and by street.
+    let year_start = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(today);
+    let study = |group_by: GroupBy| {
+        let params = Params {
+            from: Some(year_start),
+            to: Some(today),
+            group_by,
+            ..Params::default()
+        };
+        async move {
+            let table = reports::run(state, Report::StudyHours, &params, area).await?;
+            crate::error::AppResult::Ok(
+                table
+                    .rows
+                    .iter()
+                    .map(|r| {
+                        (
+                            table.text(r, "group"),
+                            table.text(r, "learners"),
+                            table.text(r, "study_hours"),
+                            table.text(r, "courses_completed"),
+                        )
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        }
+    };
+    let study_by_course = study(GroupBy::Course).await?;
+    let study_by_street = study(GroupBy::Street).await?;
     let title = match area {
         Area::Street(id) => streets
             .iter()
@@ -245,6 +278,9 @@ async fn page<'a>(
         },
         export_from: first_month.to_string(),
         export_to: today.to_string(),
+        study_by_course,
+        study_by_street,
+        year_start: year_start.to_string(),
     })
 }
 

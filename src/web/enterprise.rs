@@ -117,6 +117,9 @@ struct ConsolePage<'a> {
     compliance: Option<(Vec<&'static str>, Vec<Vec<String>>)>,
     compliance_days: i64,
     required: Option<i64>,
+    /// Staff with the 学时 they completed this year: (name, masked ID, job, hours), from
+    /// 一企一档; the first `COMPLIANCE_SHOWN`, the export holds them all.
+    study_hours: Vec<(String, String, String, String)>,
 }
 
 /// Staff shown on the page from the compliance report; the export holds them all.
@@ -202,6 +205,30 @@ pub async fn console(
             }
             None => None,
         };
+        // Their study, from 一企一档: the same report and rule as the API's.
+        let record = crate::reports::run(
+            state,
+            crate::reports::Report::EnterpriseRecord,
+            &crate::reports::Params {
+                enterprise_id: Some(enterprise_id),
+                ..Default::default()
+            },
+            crate::access::Area::Enterprise(enterprise_id),
+        )
+        .await?;
+        let study_hours = record
+            .rows
+            .iter()
+            .take(COMPLIANCE_SHOWN)
+            .map(|row| {
+                (
+                    record.text(row, "name"),
+                    record.text(row, "id_number"),
+                    record.text(row, "job_role"),
+                    record.text(row, "study_hours_this_year"),
+                )
+            })
+            .collect::<Vec<_>>();
         let (all_courses, _) = courses::store::list(&state.db, 500, 0).await?;
         let course_choices = all_courses
             .into_iter()
@@ -214,13 +241,15 @@ pub async fn console(
             sittings,
             compliance,
             course_choices,
+            study_hours,
         ))
     }
     .await;
-    let (enterprise, certificates, total, sittings, compliance, course_choices) = match loaded {
-        Ok(l) => l,
-        Err(e) => return refused(state, &layout, &e),
-    };
+    let (enterprise, certificates, total, sittings, compliance, course_choices, study_hours) =
+        match loaded {
+            Ok(l) => l,
+            Err(e) => return refused(state, &layout, &e),
+        };
     render(
         state,
         &layout,
@@ -242,6 +271,7 @@ pub async fn console(
             compliance,
             compliance_days: days.unwrap_or(30),
             required: q.required,
+            study_hours,
         },
     )
 }

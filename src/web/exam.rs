@@ -50,6 +50,8 @@ struct QuestionView {
 #[template(path = "exam.html")]
 struct ExamPage<'a> {
     layout: &'a Layout,
+    /// 考试 or 模拟考试.
+    what: &'static str,
     course: String,
     attempt_id: i64,
     remaining_seconds: i64,
@@ -57,6 +59,63 @@ struct ExamPage<'a> {
     /// Position → the seq of the saved answer, for the script (JSON).
     saved_seqs: String,
     questions: Vec<QuestionView>,
+    /// Where the script saves and hands in, and where it goes after.
+    api: String,
+    result_url: String,
+    /// Names what the script keeps in the browser, apart for exams and mock exams.
+    storage_id: String,
+    /// The proctor is told when the page is left (a real exam only).
+    report_events: bool,
+}
+
+/// An exam sheet as the exam page shows it, for a real exam or a mock one.
+pub(super) struct Sheet {
+    pub what: &'static str,
+    pub course: String,
+    pub id: i64,
+    pub remaining_seconds: i64,
+    pub paper_etag: String,
+    /// The questions as the candidate sees them (JSON, no key).
+    pub questions_json: String,
+    pub answers: BTreeMap<u32, crate::live::StoredAnswer>,
+    pub api: String,
+    pub result_url: String,
+    pub storage_id: String,
+    pub report_events: bool,
+}
+
+/// The exam page for `sheet`: the one page both real and mock exams are answered on.
+pub(super) fn render_sheet(state: &AppState, layout: &Layout, sheet: Sheet) -> Response {
+    let face: Vec<FaceQuestion> = match serde_json::from_str(&sheet.questions_json) {
+        Ok(face) => face,
+        Err(e) => return super::refused(state, layout, &AppError::Internal(e.into())),
+    };
+    let seqs: BTreeMap<u32, i64> = sheet.answers.iter().map(|(p, a)| (*p, a.seq)).collect();
+    let questions = face
+        .into_iter()
+        .map(|q| {
+            let saved = sheet.answers.get(&q.position).map(|a| &a.choice);
+            question_view(q, saved)
+        })
+        .collect();
+    render(
+        state,
+        layout,
+        &ExamPage {
+            layout,
+            what: sheet.what,
+            course: sheet.course,
+            attempt_id: sheet.id,
+            remaining_seconds: sheet.remaining_seconds,
+            paper_etag: sheet.paper_etag,
+            saved_seqs: serde_json::to_string(&seqs).unwrap_or_else(|_| "{}".into()),
+            questions,
+            api: sheet.api,
+            result_url: sheet.result_url,
+            storage_id: sheet.storage_id,
+            report_events: sheet.report_events,
+        },
+    )
 }
 
 fn question_view(q: FaceQuestion, saved: Option<&Vec<String>>) -> QuestionView {
@@ -111,40 +170,25 @@ pub async fn exam_page(
     if attempt.status != AttemptStatus::InProgress || attempt.deadline <= Utc::now() {
         return Redirect::see_other(format!("/attempts/{}/result", attempt.id)).into_response();
     }
-    let face: Vec<FaceQuestion> = match view
-        .questions_json
-        .as_deref()
-        .map(serde_json::from_str)
-        .transpose()
-    {
-        Ok(face) => face.unwrap_or_default(),
-        Err(e) => {
-            return super::refused(state, &layout, &AppError::Internal(e.into()));
-        }
-    };
     let course = match courses::require(state, attempt.course_id).await {
         Ok(c) => c.title,
         Err(e) => return super::refused(state, &layout, &e),
     };
-    let seqs: BTreeMap<u32, i64> = view.answers.iter().map(|(p, a)| (*p, a.seq)).collect();
-    let questions = face
-        .into_iter()
-        .map(|q| {
-            let saved = view.answers.get(&q.position).map(|a| &a.choice);
-            question_view(q, saved)
-        })
-        .collect();
-    render(
+    render_sheet(
         state,
         &layout,
-        &ExamPage {
-            layout: &layout,
+        Sheet {
+            what: "考试",
             course,
-            attempt_id: attempt.id,
+            id: attempt.id,
             remaining_seconds: (attempt.deadline - Utc::now()).num_seconds().max(0),
             paper_etag: view.paper_etag.clone(),
-            saved_seqs: serde_json::to_string(&seqs).unwrap_or_else(|_| "{}".into()),
-            questions,
+            questions_json: view.questions_json.clone().unwrap_or_else(|| "[]".into()),
+            answers: view.answers.clone(),
+            api: format!("/api/v1/attempts/{}", attempt.id),
+            result_url: format!("/attempts/{}/result", attempt.id),
+            storage_id: attempt.id.to_string(),
+            report_events: true,
         },
     )
 }

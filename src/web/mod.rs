@@ -14,6 +14,7 @@ mod exam;
 mod markdown;
 pub mod messages;
 mod mine;
+mod mock_exam;
 mod practice;
 mod proctor;
 pub mod session;
@@ -58,8 +59,17 @@ pub fn routes(route: Route) -> Route {
         .at("/admin/banks", post(admin::create_bank))
         .at("/admin/banks/:id", get(admin::bank_view))
         .at("/admin/banks/:id/import", post(admin::import))
+        .at("/admin/banks/:id/exam-only", post(admin::set_exam_only))
         .at("/admin/questions/:id", get(admin::question_view))
         .at("/admin/questions/:id/retire", post(admin::retire_question))
+        .at(
+            "/admin/courses/:id/lessons",
+            get(admin::course_lessons).post(admin::save_lesson),
+        )
+        .at(
+            "/admin/courses/:id/lessons/:order/remove",
+            post(admin::remove_lesson),
+        )
         .at(
             "/admin/sittings",
             get(admin::sittings_list).post(admin::create_sitting),
@@ -108,6 +118,9 @@ pub fn routes(route: Route) -> Route {
         .at("/study/courses/:id/practice", get(practice::practice_page))
         .at("/study/practice/answers", post(practice::answer))
         .at("/study/wrong-answers", get(practice::wrong_answers))
+        .at("/study/courses/:id/mock-exams", post(mock_exam::start))
+        .at("/study/mock-exams/:id", get(mock_exam::mock_page))
+        .at("/study/mock-exams/:id/result", get(mock_exam::result_page))
         .at("/assets/:name", get(assets::asset))
 }
 

@@ -80,6 +80,8 @@ struct PracticePage<'a> {
     feedback: Option<Feedback>,
     /// Where "next" leads: more practice, or back to the book.
     from_book: bool,
+    /// Why the answer was not checked (nothing chosen): the question is asked again.
+    error: Option<&'static str>,
 }
 
 impl PracticePage<'_> {
@@ -149,6 +151,7 @@ pub async fn practice_page(
             available,
             feedback: None,
             from_book: false,
+            error: None,
         })
     }
     .await;
@@ -188,7 +191,29 @@ pub async fn answer(
             number("question_id").ok_or_else(|| AppError::invalid("question_id", "缺少题目"))?;
         let course = courses::require(state, number("course_id").unwrap_or(0)).await?;
         let checked =
-            practice::answer(state, caller.user_id, question_id, &choice, Utc::now()).await?;
+            match practice::answer(state, caller.user_id, question_id, &choice, Utc::now()).await {
+                // Nothing chosen: the same question again, saying so. `answer` refuses an
+                // empty choice only once it knows the question may be practised.
+                Err(AppError::Invalid(i)) if i.field == "choice" => {
+                    let question = question_bank::store::question(&state.db, question_id)
+                        .await?
+                        .ok_or_else(|| {
+                            AppError::not_found("question_not_found", "没有这道练习题")
+                        })?;
+                    return Ok(PracticePage {
+                        layout: &layout,
+                        modules: modules_of(state, &course).await?,
+                        course,
+                        tag: field("tag").unwrap_or_default().to_string(),
+                        question: Shown::of(&question),
+                        available: 0,
+                        feedback: None,
+                        from_book: field("from") == Some("book"),
+                        error: Some("请先选择答案，再提交。"),
+                    });
+                }
+                other => other?,
+            };
         Ok(PracticePage {
             layout: &layout,
             modules: modules_of(state, &course).await?,
@@ -205,6 +230,7 @@ pub async fn answer(
                 right_streak: checked.book.map_or(0, |b| b.right_streak),
             }),
             from_book: field("from") == Some("book"),
+            error: None,
         })
     }
     .await;

@@ -68,6 +68,14 @@ const MATRIX: &[(&str, [Outcome; 7])] = &[
     ("GET /api/v1/lessons/{id}",                               [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
     ("POST /api/v1/lessons/{id}/study-sessions",               [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
     ("POST /api/v1/lessons/{id}/heartbeats",                   [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
+    // Anyone signed in may take a mock exam; each is its taker's alone, the bureau's too.
+    ("POST /api/v1/courses/{id}/mock-exams",                   [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /api/v1/mock-exams/{id}",                            [Unauth, Ok, Hidden, Hidden, Hidden, Hidden, Hidden]),
+    ("PUT /api/v1/mock-exams/{id}/answers/{position}",         [Unauth, Ok, Hidden, Hidden, Hidden, Hidden, Hidden]),
+    ("POST /api/v1/mock-exams/{id}/submit",                    [Unauth, Ok, Hidden, Hidden, Hidden, Hidden, Hidden]),
+    ("GET /api/v1/mock-exams/{id}/review",                     [Unauth, Ok, Hidden, Hidden, Hidden, Hidden, Hidden]),
+    ("GET /api/v1/me/mock-exams",                              [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /api/v1/me/study/certificate.pdf",                  [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
     ("GET /api/v1/me/study",                                   [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
     ("GET /api/v1/courses/{id}/practice-question",             [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
     ("POST /api/v1/practice/answers",                          [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
@@ -82,6 +90,7 @@ const MATRIX: &[(&str, [Outcome; 7])] = &[
     ("POST /api/v1/question-banks",                            [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
     ("GET /api/v1/question-banks/{id}/export",                 [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
     ("POST /api/v1/question-banks/{id}/import",                [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
+    ("PATCH /api/v1/question-banks/{id}",                      [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
     ("GET /api/v1/question-banks/{id}/questions",              [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
     ("PUT /api/v1/questions/{id}",                             [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
     ("GET /api/v1/registrations",                              [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
@@ -96,6 +105,7 @@ const MATRIX: &[(&str, [Outcome; 7])] = &[
     ("GET /api/v1/reports/question-stats",                     [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
     ("GET /api/v1/reports/{name}",                             [Unauth, Forbidden, Forbidden, Ok, Forbidden, Ok, Ok]),
     ("GET /api/v1/reports/street-density",                     [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Ok]),
+    ("GET /api/v1/reports/study-hours",                        [Unauth, Forbidden, Forbidden, Ok, Forbidden, Ok, Ok]),
     ("GET /api/v1/sittings",                                   [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
     ("POST /api/v1/sittings",                                  [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
     ("GET /api/v1/sittings/{id}",                              [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
@@ -142,11 +152,18 @@ const PAGES: &[(&str, [Outcome; 7])] = &[
     ("GET /study/courses/{id}/practice",       [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
     ("POST /study/practice/answers",           [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
     ("GET /study/wrong-answers",               [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("POST /study/courses/{id}/mock-exams",    [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("GET /study/mock-exams/{id}",             [Unauth, Ok, Hidden, Hidden, Hidden, Hidden, Hidden]),
+    ("GET /study/mock-exams/{id}/result",      [Unauth, Ok, Hidden, Hidden, Hidden, Hidden, Hidden]),
     // The consoles: each for its role (the other enterprise's admin has a console of its own).
     ("GET /enterprise",                        [Unauth, Forbidden, Forbidden, Ok, Forbidden, Forbidden, Forbidden]),
     ("GET /enterprise/roster-template.csv",    [Unauth, Forbidden, Forbidden, Ok, Forbidden, Forbidden, Forbidden]),
     ("GET /admin",                             [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
     ("GET /admin/courses",                     [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
+    ("GET /admin/courses/{id}/lessons",        [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
+    ("POST /admin/courses/{id}/lessons",       [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
+    ("POST /admin/courses/{id}/lessons/{order}/remove", [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
+    ("POST /admin/banks/{id}/exam-only",       [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
     ("GET /admin/sittings",                    [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
     ("GET /admin/certificates",                [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
     ("GET /admin/people",                      [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
@@ -179,6 +196,7 @@ struct World {
     bank: i64,
     question: i64,
     lesson: i64,
+    mock_exam: i64,
 }
 
 async fn world(app: &TestApp) -> World {
@@ -248,7 +266,17 @@ async fn world(app: &TestApp) -> World {
         .as_i64()
         .unwrap();
     let (_, other_candidate) = app.quick_candidate(77).await;
+    let mock = app
+        .post(
+            &format!("/api/v1/courses/{}/mock-exams", exam.course),
+            Some(&owner_token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(mock.status, StatusCode::CREATED, "{}", mock.text);
+    let mock_exam = mock.body["id"].as_i64().unwrap();
     World {
+        mock_exam,
         tokens: [
             None,
             Some(owner_token),
@@ -317,14 +345,17 @@ impl World {
             "enterprises" => self.enterprise,
             "users" => self.owner,
             "courses" => self.course,
-            "question-banks" => self.bank,
+            "question-banks" | "banks" => self.bank,
             "questions" => self.question,
             "lessons" => self.lesson,
+            "mock-exams" => self.mock_exam,
             _ => 0,
         };
         let mut path = template
             .replace("{id}", &id.to_string())
-            .replace("{position}", "1");
+            .replace("{position}", "1")
+            // A lesson order the course does not have: removing it changes nothing.
+            .replace("{order}", "999");
         if template.contains("/tickets/") {
             path = path.replace("{code}", &self.check_code);
         }
@@ -341,7 +372,7 @@ impl World {
         if template.ends_with("/enterprise-record") {
             path.push_str(&format!("?enterprise_id={}", self.enterprise));
         }
-        if template.ends_with("/compliance") {
+        if template.ends_with("/compliance") || template.ends_with("/certificate.pdf") {
             path.push_str(&format!("?course_id={}", self.course));
         }
         path

@@ -650,6 +650,73 @@ async fn a_learner_earns_study_time_only_while_the_lesson_is_shown(
         .unwrap();
     let book = css(&client, "main").await.text().await.unwrap();
     assert!(book.contains("错题本是空的"), "{book}");
+
+    // A mock exam (模拟考试) on the exam page itself: the first option everywhere, which is
+    // wrong in this bank, then handed in.
+    client
+        .goto(&format!("{}/study/courses/{course}", app.base))
+        .await
+        .unwrap();
+    click(&client, "[data-action=mock-exam]").await;
+    css(&client, "[data-position=\"1\"]").await;
+    let api = attr(&client, "#exam", "data-api").await;
+    assert!(api.starts_with("/api/v1/mock-exams/"), "{api}");
+    let count = client
+        .execute(
+            "return document.querySelectorAll('.question[data-position]').length;",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap();
+    assert!(count > 0);
+    for p in 1..=count {
+        click(&client, &format!("[data-goto=\"{p}\"]")).await;
+        click(&client, &format!("[data-position=\"{p}\"] input")).await;
+    }
+    until_save_state(&client, "saved", "the mock exam's answers to be saved").await;
+    assert_fits(&client, "the mock exam").await;
+    screenshot(&client, "mock-exam-phone").await;
+    click(&client, "[data-action=submit]").await;
+    click(&client, "[data-action=confirm-submit]").await;
+
+    // Graded at once and reviewed: every question with its key and explanation.
+    assert_eq!(attr(&client, "[data-passed]", "data-passed").await, "false");
+    let explained = client
+        .execute(
+            "return document.querySelectorAll('[data-review-position] .explanation').length;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(explained, json!(count));
+    assert_fits(&client, "the mock exam's review").await;
+    screenshot(&client, "mock-result-phone").await;
+
+    // Its wrong answers wait in the book: one retried there, wrong and then right.
+    click(&client, "[data-action=wrong-answers]").await;
+    let retried = attr(&client, "[data-wrong-answer]", "data-wrong-answer").await;
+    let card = format!("[data-wrong-answer=\"{retried}\"]");
+    click(&client, &format!("{card} input[name=choice]")).await;
+    click(&client, &format!("{card} button[type=submit]")).await;
+    assert_eq!(
+        attr(&client, "[data-practice-result]", "data-practice-result").await,
+        "wrong"
+    );
+    let key = attr(&client, "[data-practice-result]", "data-answer").await;
+    client
+        .goto(&format!("{}/study/wrong-answers", app.base))
+        .await
+        .unwrap();
+    for k in key.chars() {
+        click(&client, &format!("{card} input[value=\"{k}\"]")).await;
+    }
+    click(&client, &format!("{card} button[type=submit]")).await;
+    assert_eq!(
+        attr(&client, "[data-practice-result]", "data-practice-result").await,
+        "correct"
+    );
     client.close().await.unwrap();
 }
 

@@ -1108,3 +1108,116 @@ async fn the_bureau_searches_a_bank_sees_a_questions_versions_and_retires_it() {
         StatusCode::FORBIDDEN
     );
 }
+
+/// The bureau writes a course's lessons in the console: a lesson without a body is refused
+/// in Chinese and writes nothing, a clashing order is refused, an edit rewrites the lesson in
+/// place, a removal takes it out; and a bank is reserved for exams and opened again.
+#[tokio::test]
+async fn the_bureau_writes_a_courses_lessons_and_reserves_a_bank_for_exams() {
+    let app = spawn_app().await;
+    let token = app.bureau_admin().await;
+    app.sitting(&token, 10).await;
+    let course = app.get("/api/v1/courses", None).await.body["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let mut bureau = Browser::new(&app);
+    bureau.log_in("13900000001", PASSWORD).await;
+    let path = format!("/admin/courses/{course}/lessons");
+    let courses = bureau.get("/admin/courses").await;
+    assert!(courses.html.contains(&format!("href=\"{path}\"")));
+    let empty = bureau.get(&path).await;
+    assert_eq!(empty.status, StatusCode::OK, "{}", empty.html);
+    assert!(empty.html.contains("还没有线上课时"));
+
+    let lesson = |editing: &'static str, title: &'static str, body: &'static str| {
+        vec![
+            ("editing", editing),
+            ("order", "1"),
+            ("module", "应急救护"),
+            ("title", title),
+            ("required_minutes", "45"),
+            ("body", body),
+            ("video_url", ""),
+            ("sources", "《中国心肺复苏专家共识》\n《AED 使用指南》"),
+        ]
+    };
+    let lessons = || {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            app.get(&format!("/api/v1/courses/{course}/lessons"), Some(&token))
+                .await
+                .body["items"]
+                .clone()
+        }
+    };
+    let bad = bureau.post(&path, &lesson("0", "心肺复苏", " ")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.html.contains("课时正文不能为空"), "{}", bad.html);
+    assert_eq!(lessons().await, serde_json::json!([]));
+
+    let body = "## 学习目标\n\n1. 判断意识和呼吸；\n2. 胸外按压 100～120 次/分。";
+    let written = bureau.post(&path, &lesson("0", "心肺复苏", body)).await;
+    assert_eq!(written.status, StatusCode::SEE_OTHER, "{}", written.html);
+    let listed = lessons().await;
+    assert_eq!(listed[0]["title"], "心肺复苏");
+    assert_eq!(listed[0]["required_seconds"], 2700);
+    let id = listed[0]["id"].as_i64().unwrap();
+    let view = app
+        .get(&format!("/api/v1/lessons/{id}"), Some(&token))
+        .await;
+    assert_eq!(view.body["body"], body);
+    assert_eq!(view.body["sources"].as_array().unwrap().len(), 2);
+
+    // A new lesson may not take an order the course has.
+    let clash = bureau.post(&path, &lesson("0", "止血包扎", body)).await;
+    assert_eq!(clash.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(clash.html.contains("学习顺序 1 已有课时"), "{}", clash.html);
+
+    // Edited: the same lesson, rewritten in place.
+    let form = bureau.get(&format!("{path}?order=1")).await;
+    assert!(form.html.contains("编辑第 1 课"), "{}", form.html);
+    assert!(form.html.contains("value=\"心肺复苏\""));
+    let edited = bureau
+        .post(&path, &lesson("1", "心肺复苏与 AED", body))
+        .await;
+    assert_eq!(edited.status, StatusCode::SEE_OTHER, "{}", edited.html);
+    let listed = lessons().await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["id"], id, "rewritten in place");
+    assert_eq!(listed[0]["title"], "心肺复苏与 AED");
+
+    let removed = bureau.post(&format!("{path}/1/remove"), &[]).await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER);
+    assert_eq!(lessons().await, serde_json::json!([]));
+
+    // A bank reserved for exams, then opened again through the API.
+    let bank = app.get("/api/v1/question-banks", Some(&token)).await.body["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let reserved = bureau
+        .post(
+            &format!("/admin/banks/{bank}/exam-only"),
+            &[("exam_only", "true")],
+        )
+        .await;
+    assert_eq!(reserved.status, StatusCode::SEE_OTHER);
+    let page = bureau.get(&format!("/admin/banks/{bank}")).await;
+    assert!(page.html.contains("data-exam-only=\"true\""));
+    let opened = app
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/question-banks/{bank}"),
+            Some(&token),
+            Some(serde_json::json!({"exam_only": false})),
+        )
+        .await;
+    assert_eq!(opened.status, StatusCode::OK, "{}", opened.text);
+    assert_eq!(opened.body["exam_only"], false);
+
+    // Nobody else writes lessons.
+    let mut citizen = Browser::new(&app);
+    let (_, citizen_token) = app.quick_candidate(562).await;
+    citizen.cookies.insert("sc_session".into(), citizen_token);
+    assert_eq!(citizen.get(&path).await.status, StatusCode::FORBIDDEN);
+}

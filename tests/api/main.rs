@@ -14,6 +14,7 @@ mod exam;
 mod health;
 mod helpers;
 mod mailsink;
+mod mock_exams;
 mod org;
 mod pages;
 mod practice;

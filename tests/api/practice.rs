@@ -143,3 +143,50 @@ async fn practice_checks_at_once_keeps_a_wrong_answer_book_and_never_draws_exam_
     let attempts = app.get("/api/v1/registrations", Some(&me)).await;
     assert_eq!(attempts.body["total"], 0);
 }
+
+/// Sending the practice form with nothing chosen asks the same question again, saying so in
+/// Chinese, and records nothing.
+#[tokio::test]
+async fn the_practice_page_asks_again_when_nothing_is_chosen() {
+    use crate::pages::{Browser, attribute_values};
+    let app = spawn_app().await;
+    let bureau = app.bureau_admin().await;
+    let open = app.create_bank(&bureau, "练习题库").await;
+    app.import(&bureau, open, "native", NATIVE).await;
+    let course = app
+        .post(
+            "/api/v1/courses",
+            Some(&bureau),
+            json!({"code": "PR-2", "title": "练习课程", "category": "first_responder", "training_hours": 16,
+                   "pass_mark": 1.0, "time_limit_minutes": 30, "validity_months": 36,
+                   "blueprint": {"sections": [
+                       {"title": "单选", "kind": "single", "count": 1, "points": 1.0, "bank_id": open}]}}),
+        )
+        .await;
+    assert_eq!(course.status, StatusCode::CREATED, "{}", course.text);
+    let course = course.body["id"].as_i64().unwrap().to_string();
+    let (_, token) = app.quick_candidate(3).await;
+    let mut me = Browser::new(&app);
+    me.cookies.insert("sc_session".into(), token.clone());
+    let page = me.get(&format!("/study/courses/{course}/practice")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    let question = attribute_values(&page.html, "data-practice-question")[0].clone();
+    let empty = me
+        .post(
+            "/study/practice/answers",
+            &[
+                ("question_id", question.as_str()),
+                ("course_id", course.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::OK, "{}", empty.html);
+    assert!(empty.html.contains("请先选择答案"), "{}", empty.html);
+    assert_eq!(
+        attribute_values(&empty.html, "data-practice-question"),
+        vec![question]
+    );
+    assert!(!empty.html.contains("data-practice-result"));
+    let book = app.get("/api/v1/me/wrong-answers", Some(&token)).await;
+    assert_eq!(book.body["total"], 0);
+}

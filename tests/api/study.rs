@@ -561,3 +561,201 @@ async fn only_the_bureau_writes_lessons_and_bad_lessons_are_refused_in_chinese()
     assert_eq!(view.body["module"], "改写后");
     assert_eq!(view.body["credited_seconds"], 90);
 }
+
+impl TestApp {
+    /// Marks a lesson studied in full by `user` at `when`, as the heartbeats would.
+    async fn complete_directly(&self, user: i64, lesson: i64, when: chrono::DateTime<chrono::Utc>) {
+        let ms: i64 = safecert::with_pool!(&self.state.db, pool => {
+            sqlx::query_scalar::<_, i64>("SELECT required_seconds FROM lessons WHERE id = $1")
+                .bind(lesson)
+                .fetch_one(pool)
+                .await
+                .unwrap()
+        }) * 1000;
+        safecert::with_pool!(&self.state.db, pool => {
+            sqlx::query(
+                "INSERT INTO lesson_progress (user_id, lesson_id, credited_ms, completed_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $4)",
+            )
+            .bind(user)
+            .bind(lesson)
+            .bind(ms)
+            .bind(when)
+            .execute(pool)
+            .await
+            .map(|_| ())
+            .unwrap()
+        });
+    }
+}
+
+/// 学时 count on the day a lesson is studied in full: the statement for the year lists those
+/// lessons, the bureau's report counts them by course, an enterprise admin sees their own
+/// staff's hours (and nobody else's), and 一人一档 carries the study.
+#[tokio::test]
+async fn completed_lessons_make_the_year_statement_the_hours_report_and_the_records() {
+    let app = study_app().await;
+    let bureau = app.bureau_admin().await;
+    let course = app
+        .course_with_lessons(
+            &bureau,
+            vec![
+                lesson(1, "应急救护", 45, None),
+                lesson(2, "应急救护", 45, None),
+            ],
+        )
+        .await;
+    let lessons = app.lesson_ids(course, &bureau).await;
+    let (enterprise, admin) = app
+        .enterprise_with_admin(&bureau, "914403001922038216", 8100)
+        .await;
+    let (_, other_admin) = app
+        .enterprise_with_admin(&bureau, "91440300MA5DEM0019", 8101)
+        .await;
+    let (learner, token) = app.quick_candidate(8102).await;
+    safecert::with_pool!(&app.state.db, pool => {
+        sqlx::query("UPDATE users SET enterprise_id = $1 WHERE id = $2")
+            .bind(enterprise)
+            .bind(learner)
+            .execute(pool)
+            .await
+            .map(|_| ())
+            .unwrap()
+    });
+    let now = chrono::Utc::now();
+    app.complete_directly(learner, lessons[0], now).await;
+    // Last year's lesson is last year's 学时.
+    app.complete_directly(learner, lessons[1], now - chrono::Duration::days(400))
+        .await;
+
+    // The statement for this year: one lesson, one 学时, of the course's two.
+    let statement = app
+        .client
+        .get(format!(
+            "{}/api/v1/me/study/certificate.pdf?course_id={course}",
+            app.base
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(statement.status(), StatusCode::OK);
+    assert_eq!(statement.headers()["content-type"], "application/pdf");
+    let pdf = statement.bytes().await.unwrap().to_vec();
+    if let Some(text) = crate::sittings::pdf_text(&pdf) {
+        let text: String = text.split_whitespace().collect();
+        for expected in [
+            "学时证明",
+            "考生8102",
+            "第1课第1课",
+            "完成",
+            "1学时",
+            "共2学时",
+        ] {
+            assert!(text.contains(expected), "{expected:?} in {text}");
+        }
+        assert!(!text.contains("第2课第2课"), "last year's lesson: {text}");
+    }
+    let future = app
+        .get(
+            &format!("/api/v1/me/study/certificate.pdf?course_id={course}&year=2999"),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(
+        future.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        future.text
+    );
+
+    // The bureau's report, this year by course: one learner, one lesson, one 学时.
+    let report = app
+        .get("/api/v1/reports/study-hours?group_by=course", Some(&bureau))
+        .await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.text);
+    let row = &report.body["items"][0];
+    assert_eq!(report.body["total"], 1, "{}", report.text);
+    assert_eq!(row["learners"], 1);
+    assert_eq!(row["lessons_completed"], 1);
+    assert_eq!(row["study_hours"], 1.0);
+    assert_eq!(
+        row["courses_completed"], 1,
+        "finished this year: its last lesson was"
+    );
+    // Last year: the other lesson, and the course not yet finished.
+    let from = (now - chrono::Duration::days(500)).date_naive();
+    let last_year = {
+        use chrono::Datelike;
+        chrono::NaiveDate::from_ymd_opt(now.year() - 1, 12, 31).unwrap()
+    };
+    let before = app
+        .get(
+            &format!("/api/v1/reports/study-hours?from={from}&to={last_year}"),
+            Some(&bureau),
+        )
+        .await;
+    assert_eq!(
+        before.body["items"][0]["study_hours"], 1.0,
+        "{}",
+        before.text
+    );
+    assert_eq!(before.body["items"][0]["courses_completed"], 0);
+    let both = app
+        .get(
+            &format!("/api/v1/reports/study-hours?from={from}"),
+            Some(&bureau),
+        )
+        .await;
+    assert_eq!(both.body["items"][0]["study_hours"], 2.0);
+    assert_eq!(both.body["items"][0]["courses_completed"], 1);
+    let csv = app
+        .client
+        .get(format!(
+            "{}/api/v1/reports/study-hours?format=csv",
+            app.base
+        ))
+        .bearer_auth(&bureau)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(&csv[..3], b"\xEF\xBB\xBF", "a byte-order mark for Excel");
+    assert!(String::from_utf8_lossy(&csv).contains("完成学时"));
+
+    // The enterprise admin sees their staff; another enterprise's admin sees nobody.
+    let own = app.get("/api/v1/reports/study-hours", Some(&admin)).await;
+    assert_eq!(own.body["items"][0]["learners"], 1, "{}", own.text);
+    let other = app
+        .get("/api/v1/reports/study-hours", Some(&other_admin))
+        .await;
+    assert_eq!(other.status, StatusCode::OK);
+    assert_eq!(other.body["total"], 0, "{}", other.text);
+    let record = app
+        .get("/api/v1/reports/enterprise-record", Some(&admin))
+        .await;
+    let staff = record.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "考生8102")
+        .unwrap_or_else(|| panic!("{}", record.text));
+    assert_eq!(staff["study_hours_this_year"], 1.0);
+
+    // 一人一档 carries the study.
+    let person = app
+        .get(
+            &format!("/api/v1/reports/person-record?user_id={learner}"),
+            Some(&bureau),
+        )
+        .await;
+    let study = person.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "线上学习")
+        .unwrap_or_else(|| panic!("{}", person.text));
+    assert_eq!(study["status"], "已学完 2 学时");
+}

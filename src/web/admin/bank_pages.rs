@@ -365,3 +365,36 @@ pub async fn retire_question(
         Err(e) => refused(state, &layout, &e),
     }
 }
+
+#[derive(serde::Deserialize)]
+pub struct ExamOnlyForm {
+    csrf: Option<String>,
+    exam_only: Option<String>,
+}
+
+/// Reserves a bank for exams (practice and mock exams never draw it), or opens it again.
+#[handler]
+pub async fn set_exam_only(
+    req: &Request,
+    Path(id): Path<i64>,
+    Form(form): Form<ExamOnlyForm>,
+    Data(state): Data<&AppState>,
+) -> Response {
+    let back = format!("/admin/banks/{id}");
+    let (layout, _) = match bureau_form(state, req, form.csrf.as_deref(), &back).await {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
+    let exam_only = form.exam_only.as_deref() == Some("true");
+    let done = async {
+        question_bank::store::bank(&state.db, id)
+            .await?
+            .ok_or_else(|| AppError::not_found("bank_not_found", "没有这个题库"))?;
+        question_bank::store::set_exam_only(&state.db, id, exam_only).await
+    }
+    .await;
+    match done {
+        Ok(()) => see_other(&back),
+        Err(e) => refused(state, &layout, &e),
+    }
+}

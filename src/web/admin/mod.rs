@@ -29,13 +29,17 @@ use std::collections::HashMap;
 mod bank_pages;
 mod certificate_pages;
 mod course_pages;
+mod lesson_pages;
 mod people_pages;
 mod sitting_pages;
 
 use bank_pages::kind_label;
-pub use bank_pages::{bank_view, create_bank, import, question_view, retire_question};
+pub use bank_pages::{
+    bank_view, create_bank, import, question_view, retire_question, set_exam_only,
+};
 pub use certificate_pages::{certificates_list, reissue_certificate, revoke_certificate};
 pub use course_pages::{courses_list, create_course};
+pub use lesson_pages::{lessons_list as course_lessons, remove_lesson, save_lesson};
 pub use people_pages::{link_person, people};
 pub use sitting_pages::{
     cancel_sitting, create_sitting, sitting_view, sittings_list, update_sitting,
