@@ -1,7 +1,7 @@
 //! The 学时证明: one person's online study of one course in one year, on A4 portrait, with
 //! each lesson studied in full that year. Printed for an employer or a re-training record.
 
-use super::{A4_PORTRAIT, Canvas, Paint, PdfError, PdfFonts, Rgb8, Style, render};
+use super::{A4_PORTRAIT, Canvas, PdfError, PdfFonts, Rgb8, Style, render};
 
 /// What the statement prints. Strings are printed as given: the ID number must already be
 /// masked.
@@ -30,20 +30,7 @@ const LISTED: usize = 24;
 pub fn study_statement(fonts: &PdfFonts, s: &StudyStatement) -> Result<Vec<u8>, PdfError> {
     let mut c = Canvas::new(fonts, A4_PORTRAIT);
     let (w, h) = A4_PORTRAIT;
-    c.rect(
-        12.0,
-        12.0,
-        w - 24.0,
-        h - 24.0,
-        Paint::stroke(Rgb8::OFFICIAL_RED, 1.6),
-    );
-    c.rect(
-        14.0,
-        14.0,
-        w - 28.0,
-        h - 28.0,
-        Paint::stroke(Rgb8::OFFICIAL_RED, 0.5),
-    );
+    super::ticket::frame(&mut c);
     c.text(w / 2.0, 36.0, Style::new(28.0).centered(), "学时证明");
     c.line(LEFT, 44.0, RIGHT, 44.0, Rgb8::OFFICIAL_RED, 1.2);
 

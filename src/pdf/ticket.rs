@@ -111,7 +111,7 @@ pub fn admission_ticket(fonts: &PdfFonts, t: &Ticket) -> Result<Vec<u8>, PdfErro
 
 /// Double red frame, heavy outside and hairline inside, the usual look of
 /// printed certificates and tickets.
-fn frame(c: &mut Canvas<'_>) {
+pub(super) fn frame(c: &mut Canvas<'_>) {
     let (w, h) = A4_PORTRAIT;
     c.rect(
         12.0,

@@ -232,7 +232,8 @@ struct GradingPage<'a> {
     attempt_id: i64,
 }
 
-fn keys_text(keys: &[String]) -> String {
+/// Keys as a candidate reads them: 正确/错误 for true-false, 未作答 for none.
+pub(super) fn keys_text(keys: &[String]) -> String {
     if keys.is_empty() {
         "未作答".into()
     } else {

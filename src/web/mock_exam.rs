@@ -2,7 +2,13 @@
 //! (`exam::render_sheet`, the same page and script as a sitting), and reviewed at once with
 //! every key and explanation. The rules are `crate::mock_exam`'s.
 
-use super::{Layout, exam, local, mine::score_text, render, session};
+use super::{
+    Layout,
+    exam::{self, keys_text},
+    local,
+    mine::score_text,
+    render, session,
+};
 use crate::{
     AppState, courses,
     error::AppError,
@@ -122,21 +128,6 @@ struct MockResultPage<'a> {
     wrong: usize,
     sections: Vec<SectionRow>,
     review: Vec<ReviewRow>,
-}
-
-fn keys_text(keys: &[String]) -> String {
-    if keys.is_empty() {
-        "未作答".into()
-    } else {
-        keys.iter()
-            .map(|k| match k.as_str() {
-                "T" => "正确",
-                "F" => "错误",
-                other => other,
-            })
-            .collect::<Vec<_>>()
-            .join("、")
-    }
 }
 
 /// A finished mock exam: the score, by section, and every question with the key and why.
