@@ -185,22 +185,23 @@ pub async fn save_lesson(
             Ok(b) => b,
             Err(resp) => return resp,
         };
-    let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+    // The form again, as sent, with what is wrong with it.
+    let again = async |message: String| {
+        lessons_page(
+            state,
+            &layout,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            course_id,
+            Some(form.clone()),
+            None,
+            Some(message),
+            None,
+        )
+        .await
+    };
     let lesson = match lesson_of(&form) {
         Ok(l) => l,
-        Err(message) => {
-            return lessons_page(
-                state,
-                &layout,
-                unprocessable,
-                course_id,
-                Some(form),
-                None,
-                Some(message),
-                None,
-            )
-            .await;
-        }
+        Err(message) => return again(message).await,
     };
     // A new lesson may not take the order of one the course has.
     if form.get("editing").map(String::as_str) != Some("1") {
@@ -210,17 +211,7 @@ pub async fn save_lesson(
                     "学习顺序 {} 已有课时：请换一个顺序，或在列表中点“编辑”修改它。",
                     lesson.position
                 );
-                return lessons_page(
-                    state,
-                    &layout,
-                    unprocessable,
-                    course_id,
-                    Some(form),
-                    None,
-                    Some(message),
-                    None,
-                )
-                .await;
+                return again(message).await;
             }
             Ok(_) => {}
             Err(e) => return refused(state, &layout, &e),
@@ -228,19 +219,7 @@ pub async fn save_lesson(
     }
     match study::save_lesson(state, course_id, lesson).await {
         Ok(_) => see_other(&format!("{back}?done=saved")),
-        Err(AppError::Invalid(i)) => {
-            lessons_page(
-                state,
-                &layout,
-                unprocessable,
-                course_id,
-                Some(form),
-                None,
-                Some(i.reason.clone()),
-                None,
-            )
-            .await
-        }
+        Err(AppError::Invalid(i)) => again(i.reason.clone()).await,
         Err(e) => refused(state, &layout, &e),
     }
 }
