@@ -96,16 +96,23 @@ pub async fn login(state: &AppState, login: &str, password: &str) -> AppResult<S
         store::clear_failed_logins(&state.db, account.id).await?;
     }
     let token = token::generate();
+    let digest = token::digest(&token);
     let expires_at = now + state.config.token_ttl;
-    store::insert_token(
-        &state.db,
-        &token::digest(&token),
-        account.id,
-        now,
-        expires_at,
-    )
-    .await?;
+    store::insert_token(&state.db, &digest, account.id, now, expires_at).await?;
     let user = accounts::require_user(state, account.id).await?;
+    // The first request after a login (in an exam room, the start) then finds its caller
+    // here instead of in the database: 5,000 lookups fewer in a synchronized start.
+    state.callers.put(
+        &Caller {
+            user_id: user.id,
+            name: user.name.clone(),
+            roles: user.roles.clone(),
+            enterprise_id: user.enterprise_id,
+            street_id: user.street_id,
+            token_digest: digest,
+        },
+        expires_at,
+    );
     Ok(Session {
         token,
         expires_at,

@@ -1,6 +1,7 @@
 //! A candidate's live session: start or resume an attempt, reload it, save answers one by one.
 
 use super::papers::prepare_papers;
+use super::starts::{Claim, Claimed};
 use super::{Attempt, AttemptStatus, live_down, store};
 use crate::{
     AppState,
@@ -8,7 +9,6 @@ use crate::{
     error::{AppError, AppResult},
     live::{SaveResult, SessionInit, StoredAnswer},
     paper::PaperFace,
-    sittings::SittingStatus,
 };
 use chrono::Utc;
 use std::collections::BTreeMap;
@@ -51,97 +51,104 @@ pub fn paper_etag(attempt: &Attempt) -> String {
     hex::encode(&Sha256::digest(identity.as_bytes())[..12])
 }
 
-/// Starts the caller's attempt in a sitting, or resumes it. One read decides (see
-/// `store::start_context`) and one transaction writes the attempt. `held_papers`: the
-/// `paper_etag`s the client holds; a resume of one of them leaves the paper out.
+/// Starts the caller's attempt in a sitting, or resumes it. The start writer decides and
+/// writes it with others arriving at once (`exam::starts`); the paper comes from the live
+/// store where it was staged ahead of the window, else from the database. `held_papers`:
+/// the `paper_etag`s the client holds; a resume of one of them leaves the paper out.
 pub async fn start(
     state: &AppState,
     caller: &Caller,
     sitting_id: i64,
     held_papers: &[String],
 ) -> AppResult<LiveView> {
-    // Where papers are staged, the booking is read from the database while the paper is
-    // read from the live store, at the same time.
-    let (ctx, staged) = if state.live.stages_papers() {
-        let (ctx, staged) = tokio::join!(
-            store::start_context(&state.db, sitting_id, caller.user_id, false),
-            state.live.staged_paper(sitting_id, caller.user_id)
-        );
-        (
-            ctx?,
-            staged.unwrap_or_else(|e| {
+    let mut paper: Option<(i64, PaperFace)> = if state.live.stages_papers() {
+        match state.live.staged_paper(sitting_id, caller.user_id).await {
+            Ok(staged) => staged.map(|s| (s.registration_id, s.face)),
+            Err(e) => {
                 tracing::warn!(error = %e, "staged paper unreadable; reading the database");
                 None
-            }),
-        )
-    } else {
-        let ctx = store::start_context(&state.db, sitting_id, caller.user_id, true).await?;
-        (ctx, None)
-    };
-    let ctx = ctx.ok_or_else(|| AppError::not_found("sitting_not_found", "no such sitting"))?;
-    let Some((registration_id, true)) = ctx.registration else {
-        return Err(AppError::Forbidden {
-            code: "not_registered",
-            message: "you have no booking in this sitting".into(),
-        });
-    };
-    if ctx.attempt_exists {
-        let attempt = store::attempt_for_registration(&state.db, registration_id)
-            .await?
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("attempt vanished")))?;
-        return resume(state, attempt, held_papers).await;
-    }
-    let now = Utc::now();
-    if SittingStatus::at(ctx.starts_at, ctx.ends_at, ctx.cancelled_at, now) != SittingStatus::Open {
-        return Err(AppError::conflict(
-            "sitting_not_open",
-            None,
-            "the exam window is not open: start between the sitting's starts_at and ends_at",
-        ));
-    }
-    let staged = staged.filter(|s| s.registration_id == registration_id);
-    let face = match (staged, ctx.face) {
-        (Some(staged), _) => staged.face,
-        (None, Some(face)) => face,
-        (None, None) => match crate::paper::store::paper_face(&state.db, registration_id).await? {
-            Some(face) => face,
-            None => {
-                prepare_papers(state, sitting_id).await?;
-                crate::paper::store::paper_face(&state.db, registration_id)
-                    .await?
-                    .ok_or_else(|| {
-                        AppError::Internal(anyhow::anyhow!("paper for {registration_id} not drawn"))
-                    })?
             }
-        },
+        }
+    } else {
+        None
     };
-    let deadline = (now + chrono::Duration::minutes(ctx.time_limit_minutes)).min(ctx.ends_at);
-    let new = store::NewAttempt {
-        registration_id,
-        sitting_id,
-        user_id: caller.user_id,
-        course_id: ctx.course_id,
-        started_at: now,
-        deadline,
-        max_score: face.max_score,
+    let now = Utc::now();
+    let mut drawn_now = false;
+    let mut rounds = 0;
+    // Three rounds at most: without the paper, after reading it, after drawing it.
+    let attempt = loop {
+        rounds += 1;
+        if rounds > 3 {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "the start of {} in sitting {sitting_id} did not settle",
+                caller.user_id
+            )));
+        }
+        let claim = Claim {
+            sitting_id,
+            user_id: caller.user_id,
+            at: now,
+            paper: paper.as_ref().map(|(r, face)| (*r, face.max_score)),
+        };
+        match state.starts.claim(claim).await? {
+            Claimed::Started(attempt) => break attempt,
+            Claimed::Exists {
+                registration_id,
+                raced,
+            } => {
+                let attempt = store::attempt_for_registration(&state.db, registration_id)
+                    .await?
+                    .ok_or_else(|| AppError::Internal(anyhow::anyhow!("attempt vanished")))?;
+                if raced {
+                    store::add_event(
+                        &state.db,
+                        attempt.id,
+                        "resumed",
+                        None,
+                        Some(caller.user_id),
+                        now,
+                    )
+                    .await?;
+                }
+                return resume(state, attempt, held_papers).await;
+            }
+            Claimed::NeedsPaper { registration_id } => {
+                if paper.as_ref().is_some_and(|(r, _)| *r == registration_id) {
+                    return Err(AppError::Internal(anyhow::anyhow!(
+                        "the start writer refused the paper in hand for {registration_id}"
+                    )));
+                }
+                let face = match crate::paper::store::paper_face(&state.db, registration_id).await?
+                {
+                    Some(face) => face,
+                    None if !drawn_now => {
+                        drawn_now = true;
+                        prepare_papers(state, sitting_id).await?;
+                        crate::paper::store::paper_face(&state.db, registration_id)
+                            .await?
+                            .ok_or_else(|| {
+                                AppError::Internal(anyhow::anyhow!(
+                                    "paper for {registration_id} not drawn"
+                                ))
+                            })?
+                    }
+                    None => {
+                        return Err(AppError::Internal(anyhow::anyhow!(
+                            "paper for {registration_id} not drawn"
+                        )));
+                    }
+                };
+                paper = Some((registration_id, face));
+            }
+        }
     };
-    let Some(id) = state.starts.insert(new.clone()).await? else {
-        // Another request of the same person started it a moment ago.
-        let attempt = store::attempt_for_registration(&state.db, registration_id)
+    // A paper staged for a booking since replaced is not this attempt's.
+    let face = match paper {
+        Some((registration_id, face)) if registration_id == attempt.registration_id => face,
+        _ => crate::paper::store::paper_face(&state.db, attempt.registration_id)
             .await?
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("attempt vanished")))?;
-        store::add_event(
-            &state.db,
-            attempt.id,
-            "resumed",
-            None,
-            Some(caller.user_id),
-            now,
-        )
-        .await?;
-        return resume(state, attempt, held_papers).await;
+            .ok_or_else(|| no_paper(&attempt))?,
     };
-    let attempt = new.into_attempt(id);
     state
         .live
         .open(&session_init(&attempt, &face.option_keys, true))

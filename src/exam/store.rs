@@ -7,14 +7,11 @@ use super::{
 };
 use crate::{
     db::Db,
-    error::AppError,
-    paper::{
-        Paper, PaperFace,
-        store::{FaceRow, face_from_row},
-    },
+    paper::{Paper, PaperFace, store::FaceRow},
     with_pool, with_writer,
 };
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -60,20 +57,23 @@ impl From<Row> for Attempt {
     }
 }
 
-/// Everything a start decides on, read in one query: the sitting's window and course, the
-/// caller's booking, whether an attempt exists, and the paper's face (when no attempt does,
-/// and only when asked: a paper staged in the live store spares the database sending it).
-/// A start storm runs thousands of these in seconds; six queries each were most of its work.
-pub struct StartContext {
+/// A sitting's window and course, as a start sees them.
+pub struct StartWindow {
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub cancelled_at: Option<DateTime<Utc>>,
     pub course_id: i64,
     pub time_limit_minutes: i64,
-    /// The caller's registration in the sitting: (id, booked).
-    pub registration: Option<(i64, bool)>,
+}
+
+/// A candidate's booking in a sitting, as a start sees it.
+pub struct StartBooking {
+    pub registration_id: i64,
+    pub booked: bool,
     pub attempt_exists: bool,
-    pub face: Option<PaperFace>,
+    /// The paper's maximum score: None when the paper is not drawn, or was drawn before
+    /// migration 0006 and keeps it only inside its content.
+    pub paper_max_score: Option<f64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -83,71 +83,68 @@ struct StartRow {
     cancelled_at: Option<DateTime<Utc>>,
     course_id: i64,
     time_limit_minutes: i64,
+    user_id: Option<i64>,
     registration_id: Option<i64>,
     registration_status: Option<String>,
     attempt_id: Option<i64>,
-    paper_id: Option<i64>,
-    candidate_view: Option<String>,
-    option_keys: Option<String>,
     paper_max_score: Option<f64>,
-    content: Option<String>,
 }
 
-/// None when the sitting does not exist.
-pub async fn start_context(
+/// Everything the starts of some candidates in one sitting decide on, in one query: the
+/// sitting's window, and each one's booking by user id (absent: no booking). None when the
+/// sitting does not exist. A start storm decides its starts a batch at a time
+/// (`exam::starts`): one query per batch instead of one per start.
+pub async fn start_contexts(
     db: &Db,
     sitting_id: i64,
-    user_id: i64,
-    with_face: bool,
-) -> Result<Option<StartContext>, AppError> {
-    const COMMON: &str = "SELECT s.starts_at, s.ends_at, s.cancelled_at, s.course_id, c.time_limit_minutes, \
-         r.id AS registration_id, r.status AS registration_status, a.id AS attempt_id, ";
-    const FROM: &str = "FROM sittings s JOIN courses c ON c.id = s.course_id \
-         LEFT JOIN registrations r ON r.sitting_id = s.id AND r.user_id = $2 \
-         LEFT JOIN attempts a ON a.registration_id = r.id ";
-    let sql = if with_face {
-        format!(
-            "{COMMON} p.registration_id AS paper_id, p.candidate_view, p.option_keys, p.max_score AS paper_max_score, \
-             CASE WHEN p.candidate_view IS NULL THEN p.content END AS content \
-             {FROM} LEFT JOIN papers p ON p.registration_id = r.id AND a.id IS NULL WHERE s.id = $1"
-        )
-    } else {
-        format!(
-            "{COMMON} CAST(NULL AS BIGINT) AS paper_id, CAST(NULL AS TEXT) AS candidate_view, \
-             CAST(NULL AS TEXT) AS option_keys, CAST(NULL AS DOUBLE PRECISION) AS paper_max_score, \
-             CAST(NULL AS TEXT) AS content {FROM} WHERE s.id = $1"
-        )
-    };
-    let row: Option<StartRow> = with_pool!(db, pool => {
-        // Built only from the constants above.
-        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(sitting_id)
-        .bind(user_id)
-        .fetch_optional(pool)
-        .await?
+    user_ids: &[i64],
+) -> Result<Option<(StartWindow, HashMap<i64, StartBooking>)>, sqlx::Error> {
+    // The list is padded to a power of two with its last id, so a storm's batches of every
+    // size share a few prepared statements instead of one each.
+    let padded = user_ids.len().max(1).next_power_of_two();
+    let last = user_ids.last().copied().unwrap_or(0);
+    let rows: Vec<StartRow> = with_pool!(db, pool => {
+        let mut query = sqlx::QueryBuilder::new(
+            "SELECT s.starts_at, s.ends_at, s.cancelled_at, s.course_id, c.time_limit_minutes, \
+             r.user_id, r.id AS registration_id, r.status AS registration_status, a.id AS attempt_id, \
+             p.max_score AS paper_max_score \
+             FROM sittings s JOIN courses c ON c.id = s.course_id \
+             LEFT JOIN registrations r ON r.sitting_id = s.id AND r.user_id IN (",
+        );
+        let mut ids = query.separated(", ");
+        for i in 0..padded {
+            ids.push_bind(user_ids.get(i).copied().unwrap_or(last));
+        }
+        query.push(
+            ") LEFT JOIN attempts a ON a.registration_id = r.id \
+             LEFT JOIN papers p ON p.registration_id = r.id WHERE s.id = ",
+        );
+        query.push_bind(sitting_id);
+        query.build_query_as().fetch_all(pool).await?
     });
-    let Some(r) = row else { return Ok(None) };
-    let face = match r.paper_id {
-        Some(_) => Some(face_from_row((
-            r.candidate_view,
-            r.option_keys,
-            r.paper_max_score,
-            r.content,
-        ))?),
-        None => None,
+    let Some(first) = rows.first() else {
+        return Ok(None);
     };
-    Ok(Some(StartContext {
-        starts_at: r.starts_at,
-        ends_at: r.ends_at,
-        cancelled_at: r.cancelled_at,
-        course_id: r.course_id,
-        time_limit_minutes: r.time_limit_minutes,
-        registration: r
-            .registration_id
-            .map(|id| (id, r.registration_status.as_deref() == Some("booked"))),
-        attempt_exists: r.attempt_id.is_some(),
-        face,
-    }))
+    let window = StartWindow {
+        starts_at: first.starts_at,
+        ends_at: first.ends_at,
+        cancelled_at: first.cancelled_at,
+        course_id: first.course_id,
+        time_limit_minutes: first.time_limit_minutes,
+    };
+    let bookings = rows
+        .into_iter()
+        .filter_map(|r| {
+            let booking = StartBooking {
+                registration_id: r.registration_id?,
+                booked: r.registration_status.as_deref() == Some("booked"),
+                attempt_exists: r.attempt_id.is_some(),
+                paper_max_score: r.paper_max_score,
+            };
+            Some((r.user_id?, booking))
+        })
+        .collect();
+    Ok(Some((window, bookings)))
 }
 
 pub async fn insert_paper(
