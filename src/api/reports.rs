@@ -219,8 +219,16 @@ impl ReportsApi {
             _ => ReportFormat::Json,
         });
         if format == ReportFormat::Json {
-            let table = reports::run(&self.state, report, &params, area).await?;
-            return Ok(OneStatus(ReportResponse::Json(Json(view(&table)))));
+            let (table, total) =
+                if report.pages_by_default() || params.limit.is_some() || params.offset.is_some() {
+                    let window = super::page::window(params.limit, params.offset);
+                    reports::page(&self.state, report, &params, area, window).await?
+                } else {
+                    let table = reports::run(&self.state, report, &params, area).await?;
+                    let total = table.rows.len() as i64;
+                    (table, total)
+                };
+            return Ok(OneStatus(ReportResponse::Json(Json(view(&table, total)))));
         }
         // Files are streamed: the rows go out as the database hands them over.
         let export = reports::export(&self.state, report, &params, area).await?;
@@ -251,7 +259,7 @@ fn grouping(asked: Option<Grouping>) -> GroupBy {
     }
 }
 
-fn view(table: &Table) -> ReportView {
+fn view(table: &Table, total: i64) -> ReportView {
     ReportView {
         name: table.name.into(),
         title: table.title.clone(),
@@ -277,7 +285,7 @@ fn view(table: &Table) -> ReportView {
                 )
             })
             .collect(),
-        total: table.rows.len() as i64,
+        total,
     }
 }
 
@@ -382,19 +390,26 @@ impl ReportsApi {
     }
 
     /// 企业持证情况: enterprise staff whose certificate of `course_id` is missing, expired or
-    /// expiring within `days` (default 30).
+    /// expiring within `days` (default 30), by enterprise and name. As JSON a page at a time
+    /// (`limit`, default 50, at most 500; `offset`) with the count of all in `total`; a file
+    /// holds every row.
     #[oai(path = "/reports/compliance", method = "get")]
+    #[allow(clippy::too_many_arguments)]
     async fn compliance(
         &self,
         auth: BearerAuth,
         course_id: Query<Option<i64>>,
         days: Query<Option<i64>>,
+        limit: Query<Option<i64>>,
+        offset: Query<Option<i64>>,
         format: Query<Option<ReportFormat>>,
         #[oai(name = "Accept")] accept: Header<Option<String>>,
     ) -> ApiResult<OneStatus<ReportResponse>> {
         let params = Params {
             course_id: course_id.0,
             days: days.0,
+            limit: limit.0,
+            offset: offset.0,
             ..Params::default()
         };
         self.serve(&auth.0, Report::Compliance, params, format.0, accept.0)
@@ -444,7 +459,8 @@ impl ReportsApi {
 
     /// Any report by its name (`activity`, `street-density`, `compliance`, `person-record`,
     /// `enterprise-record`, `question-stats`, `study-hours`), the same as its own path; each reads the
-    /// parameters it needs.
+    /// parameters it needs. As JSON, `limit` and `offset` ask for a page (compliance always
+    /// comes a page at a time); `total` counts every row.
     #[oai(path = "/reports/:name", method = "get")]
     #[allow(clippy::too_many_arguments)]
     async fn report_by_name(
@@ -458,6 +474,8 @@ impl ReportsApi {
         days: Query<Option<i64>>,
         user_id: Query<Option<i64>>,
         enterprise_id: Query<Option<i64>>,
+        limit: Query<Option<i64>>,
+        offset: Query<Option<i64>>,
         format: Query<Option<ReportFormat>>,
         #[oai(name = "Accept")] accept: Header<Option<String>>,
     ) -> ApiResult<OneStatus<ReportResponse>> {
@@ -472,6 +490,8 @@ impl ReportsApi {
             days: days.0,
             user_id: user_id.0,
             enterprise_id: enterprise_id.0,
+            limit: limit.0,
+            offset: offset.0,
         };
         self.serve(&auth.0, report, params, format.0, accept.0)
             .await

@@ -147,6 +147,11 @@ impl Report {
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|r| r.name() == name)
     }
+
+    /// Whether its JSON comes a page at a time even unasked: a list of people, not a summary.
+    pub fn pages_by_default(self) -> bool {
+        self == Report::Compliance
+    }
 }
 
 /// How the activity report groups its rows.
@@ -183,6 +188,9 @@ pub struct Params {
     pub days: Option<i64>,
     pub user_id: Option<i64>,
     pub enterprise_id: Option<i64>,
+    /// The page asked for, as JSON (`?limit=&offset=`); files hold every row.
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
 }
 
 /// The filter an area puts on a person's rows: (street, enterprise), for SQL of the form
@@ -257,6 +265,33 @@ pub async fn run(
             _ => Err(AppError::forbidden("question statistics are the bureau's")),
         },
     }
+}
+
+/// One page of `report` for the caller's area, `(limit, offset)`, and how many rows it has
+/// in all. The compliance list, which runs to 100,000 rows on a district, is paged by the
+/// database; the others, a few thousand rows at most, are computed whole and cut.
+pub async fn page(
+    state: &AppState,
+    report: Report,
+    params: &Params,
+    area: Area,
+    (limit, offset): (i64, i64),
+) -> AppResult<(Table, i64)> {
+    if report == Report::Compliance {
+        let (course, days) = compliance_params(state, params).await?;
+        let today = crate::certificates::today();
+        return records::compliance_page(&state.db, &course, days, area, today, (limit, offset))
+            .await;
+    }
+    let mut table = run(state, report, params, area).await?;
+    let total = table.rows.len() as i64;
+    table.rows = table
+        .rows
+        .into_iter()
+        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+        .take(usize::try_from(limit).unwrap_or(0))
+        .collect();
+    Ok((table, total))
 }
 
 /// The compliance report's course and horizon in days (default 30), checked.

@@ -129,6 +129,61 @@ pub(super) async fn compliance(
     })
 }
 
+/// One page of the same report, in the caller's order, and how many rows it has in all: the
+/// database sorts the whole list but hands over only the page (a district's list is 100,000
+/// rows, most of a second to send as JSON).
+pub(super) async fn compliance_page(
+    db: &Db,
+    course: &Course,
+    days: i64,
+    area: Area,
+    today: NaiveDate,
+    (limit, offset): (i64, i64),
+) -> AppResult<(Table, i64)> {
+    let q = compliance_query(course, days, area, today);
+    // Counted over the same rows as the page, before LIMIT, in the same pass.
+    let sql = q
+        .sql
+        .replacen(" FROM users u", ", COUNT(*) OVER () FROM users u", 1)
+        + " LIMIT $5 OFFSET $6";
+    type Counted = (
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<NaiveDate>,
+        i64,
+    );
+    let rows: Vec<Counted> = with_pool!(db, pool => {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(q.course_id).bind(q.horizon).bind(q.street)
+            .bind(q.enterprise).bind(limit).bind(offset).fetch_all(pool).await?
+    });
+    let total = match rows.first() {
+        Some(row) => row.7,
+        // Past the end (or nothing to show): the count alone.
+        None => {
+            let count = format!("SELECT COUNT(*) FROM ({}) AS listed", q.sql);
+            with_pool!(db, pool => {
+                sqlx::query_scalar(sqlx::AssertSqlSafe(count)).bind(q.course_id).bind(q.horizon)
+                    .bind(q.street).bind(q.enterprise).fetch_one(pool).await?
+            })
+        }
+    };
+    let rows = rows
+        .into_iter()
+        .map(|(a, b, c, d, e, f, g, _)| compliance_row((a, b, c, d, e, f, g), today))
+        .collect();
+    let table = Table {
+        name: "compliance",
+        title: compliance_title(course, days),
+        columns: COMPLIANCE,
+        rows,
+    };
+    Ok((table, total))
+}
+
 /// The same report for a file, its rows handed over as the database returns them: a
 /// district's compliance list is 100,000 rows, and an export must not hold them all.
 pub(super) fn compliance_export(
