@@ -135,7 +135,7 @@ impl QuestionContent {
             } => {
                 if options.len() > MAX_OPTIONS {
                     return Err(format!(
-                        "at most {MAX_OPTIONS} options, found {}",
+                        "最多只能有{MAX_OPTIONS}个选项，实际有{}个",
                         options.len()
                     ));
                 }
@@ -156,10 +156,7 @@ impl QuestionContent {
                 correct.sort_unstable();
                 correct.dedup();
                 if let Some(bad) = correct.iter().find(|i| **i >= options.len()) {
-                    return Err(format!(
-                        "answer refers to option {} that does not exist",
-                        bad + 1
-                    ));
+                    return Err(format!("答案指向的第{}个选项不存在", bad + 1));
                 }
                 let answer = correct.iter().map(|i| KEYS[*i].to_string()).collect();
                 (kind, opts, answer)
@@ -181,52 +178,49 @@ impl QuestionContent {
     /// The rules every stored question obeys.
     pub fn check(&self) -> Result<(), String> {
         if self.stem.is_empty() {
-            return Err("the question text (stem) is empty".into());
+            return Err("题干为空".into());
         }
         if self.stem.chars().count() > 4000 {
-            return Err("the question text is longer than 4000 characters".into());
+            return Err("题干超过4000个字符".into());
         }
         if !(1..=5).contains(&self.difficulty) {
-            return Err(format!(
-                "difficulty must be 1 to 5, got {}",
-                self.difficulty
-            ));
+            return Err(format!("难度必须是1到5，实际为{}", self.difficulty));
         }
         match self.kind {
             QuestionKind::TrueFalse => {
                 if self.options != true_false_options() {
-                    return Err("a true/false question has the options T 正确 and F 错误".into());
+                    return Err("判断题的选项必须是 T 正确 和 F 错误".into());
                 }
                 if self.answer.len() != 1 {
-                    return Err("a true/false question has one answer, T or F".into());
+                    return Err("判断题只能有一个答案：T 或 F".into());
                 }
             }
             QuestionKind::Single | QuestionKind::Multiple => {
                 if self.options.len() < 2 {
-                    return Err("a choice question needs at least two options".into());
+                    return Err("选择题至少需要两个选项".into());
                 }
                 if self.options.len() > MAX_OPTIONS {
-                    return Err(format!("at most {MAX_OPTIONS} options"));
+                    return Err(format!("最多只能有{MAX_OPTIONS}个选项"));
                 }
                 for (i, option) in self.options.iter().enumerate() {
                     if option.key != KEYS[i] {
-                        return Err(format!("option {} must have the key {}", i + 1, KEYS[i]));
+                        return Err(format!("第{}个选项的编号必须是 {}", i + 1, KEYS[i]));
                     }
                     if option.text.trim().is_empty() {
-                        return Err(format!("option {} is empty", option.key));
+                        return Err(format!("选项 {} 为空", option.key));
                     }
                 }
                 let mut texts: Vec<&str> = self.options.iter().map(|o| o.text.trim()).collect();
                 texts.sort_unstable();
                 if texts.windows(2).any(|w| w[0] == w[1]) {
-                    return Err("two options have the same text".into());
+                    return Err("有两个选项的内容相同".into());
                 }
                 if self.answer.is_empty() {
-                    return Err("no correct option is marked".into());
+                    return Err("没有标出正确选项".into());
                 }
                 if self.kind == QuestionKind::Single && self.answer.len() != 1 {
                     return Err(format!(
-                        "a single-choice question has exactly one correct option, found {}",
+                        "单选题只能有一个正确选项，实际有{}个",
                         self.answer.len()
                     ));
                 }
@@ -234,7 +228,7 @@ impl QuestionContent {
         }
         for key in &self.answer {
             if !self.options.iter().any(|o| &o.key == key) {
-                return Err(format!("the answer {key} is not one of the options"));
+                return Err(format!("答案 {key} 不在选项之中"));
             }
         }
         Ok(())
@@ -282,7 +276,7 @@ pub fn parse_answer_text(kind: QuestionKind, raw: &str) -> Result<AnswerText, St
                 Ok(AnswerText::Truth(false))
             }
             _ => Err(format!(
-                "a true/false answer is T or F (正确/错误), got {text:?}"
+                "判断题答案应为 T 或 F（正确/错误），实际为 {text:?}"
             )),
         };
     }
@@ -293,14 +287,12 @@ pub fn parse_answer_text(kind: QuestionKind, raw: &str) -> Result<AnswerText, St
             'a'..='h' => indices.push(c as usize - 'a' as usize),
             ',' | '，' | '、' | ' ' | ';' | '；' => {}
             other => {
-                return Err(format!(
-                    "the answer may only hold option letters A-H, found {other:?}"
-                ));
+                return Err(format!("答案只能包含选项字母 A-H，却出现了 {other:?}"));
             }
         }
     }
     if indices.is_empty() {
-        return Err("the answer is empty".into());
+        return Err("答案为空".into());
     }
     Ok(AnswerText::Choices(indices))
 }
@@ -374,7 +366,7 @@ mod tests {
         assert!(
             QuestionContent::from_parsed(&none_correct)
                 .unwrap_err()
-                .contains("no correct")
+                .contains("没有标出正确选项")
         );
         let duplicate = parsed(ParsedAnswer::Choice {
             options: vec!["甲".into(), "甲".into()],
@@ -384,7 +376,7 @@ mod tests {
         assert!(
             QuestionContent::from_parsed(&duplicate)
                 .unwrap_err()
-                .contains("same text")
+                .contains("内容相同")
         );
         let one_option = parsed(ParsedAnswer::Choice {
             options: vec!["甲".into()],

@@ -74,7 +74,7 @@ pub fn clashing_refs(files: &[BankFile<'_>]) -> Vec<String> {
         for (reference, line) in &f.checked.refs {
             match seen.get(&(f.bank, reference.as_str())) {
                 Some((first_file, first_line)) => clashes.push(format!(
-                    "ref {reference} is used twice in bank “{}”: {first_file} line {first_line} and {} line {line}",
+                    "ref {reference} 在题库“{}”中重复使用：{first_file} 第{first_line}行和 {} 第{line}行",
                     f.bank, f.file
                 )),
                 None => {
@@ -114,7 +114,7 @@ pub fn check_parsed(parsed: Parsed) -> Result<CheckedFile, Vec<LineIssue>> {
                 if let Some(first) = seen_refs.insert(r.clone(), q.line) {
                     errors.push(LineIssue {
                         line: q.line,
-                        reason: format!("ref {r} is used twice (first on line {first})"),
+                        reason: format!("ref {r} 重复使用（第一次在第{first}行）"),
                     });
                     continue;
                 }

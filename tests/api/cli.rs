@@ -185,8 +185,8 @@ async fn import_reads_every_file_first_and_writes_nothing_on_a_problem() {
     let said = stderr(&clashed);
     assert!(
         said.contains("T-ACC-001")
-            && said.contains("law.toml line 4")
-            && said.contains("practice.toml line 4"),
+            && said.contains("law.toml 第4行")
+            && said.contains("practice.toml 第4行"),
         "{said}"
     );
     let bank = safecert::question_bank::store::bank_by_name(&state.db, "测试题库")

@@ -83,14 +83,12 @@ impl Parser {
                 _ => {
                     if let Some(open) = self.open.take() {
                         let missing = if open.options.is_empty() {
-                            "no options and no ANSWER line"
+                            "既没有选项也没有 ANSWER 行"
                         } else {
-                            "no ANSWER line"
+                            "没有 ANSWER 行"
                         };
-                        let reason = format!(
-                            "the question at line {} has {missing} before the next question starts here",
-                            open.line
-                        );
+                        let reason =
+                            format!("第{}行的题目{missing}，而下一题已从本行开始", open.line);
                         self.error(number, reason);
                     }
                     self.open = Some(Open {
@@ -108,20 +106,14 @@ impl Parser {
     fn close(&mut self, open: Open, at: usize, letter: &str) {
         if open.options.len() < 2 {
             let reason = format!(
-                "the question at line {} has {} option(s); at least 2 are needed",
+                "第{}行的题目只有{}个选项，至少需要2个",
                 open.line,
                 open.options.len()
             );
             return self.error(at, reason);
         }
         if let Some((label, _)) = open.options.iter().find(|(_, text)| text.is_empty()) {
-            return self.error(
-                at,
-                format!(
-                    "option {label} of the question at line {} is empty",
-                    open.line
-                ),
-            );
+            return self.error(at, format!("第{}行题目中的选项 {label} 为空", open.line));
         }
         let labels: String = open.options.iter().map(|(label, _)| *label).collect();
         let mut chosen = letter.chars();
@@ -130,7 +122,7 @@ impl Parser {
             _ => {
                 return self.error(
                     at,
-                    format!("ANSWER must name one option letter, not \"{letter}\""),
+                    format!("ANSWER 必须是一个选项字母，而不是 \"{letter}\""),
                 );
             }
         };
@@ -158,11 +150,11 @@ impl Parser {
             }),
             [] => self.error(
                 at,
-                format!("ANSWER {correct} is not one of the options ({labels})"),
+                format!("ANSWER {correct} 不是已有的选项（{labels}）之一"),
             ),
             _ => self.error(
                 at,
-                format!("ANSWER {correct} is ambiguous: several options are labelled {correct}"),
+                format!("ANSWER {correct} 有歧义：有多个选项都标为 {correct}"),
             ),
         }
     }
@@ -171,9 +163,13 @@ impl Parser {
         if let Some(&first) = self.orphans.first() {
             let lines: Vec<String> = self.orphans.iter().map(usize::to_string).collect();
             let reason = format!(
-                "option or ANSWER line(s) with no question text before them ({} {})",
-                if lines.len() == 1 { "line" } else { "lines" },
-                lines.join(", ")
+                "{}是选项行或 ANSWER 行，但前面没有题干（第{}行）",
+                if lines.len() == 1 {
+                    "此行"
+                } else {
+                    "这些行"
+                },
+                lines.join("、")
             );
             self.orphans.clear();
             self.error(first, reason);
@@ -188,9 +184,9 @@ impl Parser {
         self.flush_orphans();
         if let Some(open) = self.open.take() {
             let reason = if open.options.is_empty() {
-                "the question has no options and no ANSWER line before the end of the file"
+                "该题直到文件结尾既没有选项也没有 ANSWER 行"
             } else {
-                "the question has no ANSWER line before the end of the file"
+                "该题直到文件结尾都没有 ANSWER 行"
             };
             self.error(open.line, reason.to_string());
         }
@@ -313,9 +309,9 @@ mod tests {
         assert!(!text.ends_with('\n'), "the fixture has no final newline");
         let parsed = parse(&text);
         assert_eq!(error_lines(&parsed), [3, 5, 18], "{parsed:#?}");
-        assert!(parsed.errors[0].reason.contains("line 1 has 1 option"));
-        assert!(parsed.errors[1].reason.contains("(lines 5, 7)"));
-        assert!(parsed.errors[2].reason.contains("line 14"));
+        assert!(parsed.errors[0].reason.contains("第1行的题目只有1个选项"));
+        assert!(parsed.errors[1].reason.contains("（第5、7行）"));
+        assert!(parsed.errors[2].reason.contains("第14行"));
         assert!(parsed.skipped.is_empty());
 
         let stems: Vec<&str> = parsed.questions.iter().map(|q| q.stem.as_str()).collect();
@@ -467,18 +463,18 @@ mod tests {
         assert!(
             parsed.errors[0]
                 .reason
-                .contains("ANSWER D is not one of the options (AB)")
+                .contains("ANSWER D 不是已有的选项（AB）之一")
         );
-        assert!(parsed.errors[1].reason.contains("1 option"));
+        assert!(parsed.errors[1].reason.contains("只有1个选项"));
+        assert!(parsed.errors[2].reason.contains("前面没有题干（第10行）"));
         assert!(
-            parsed.errors[2]
+            parsed.errors[3]
                 .reason
-                .contains("no question text before them (line 10)")
+                .contains("第11行的题目没有 ANSWER 行")
         );
-        assert!(parsed.errors[3].reason.contains("line 11 has no ANSWER"));
-        assert!(parsed.errors[4].reason.contains("one option letter"));
-        assert!(parsed.errors[5].reason.contains("ambiguous"));
-        assert!(parsed.errors[6].reason.contains("no options"));
+        assert!(parsed.errors[4].reason.contains("一个选项字母"));
+        assert!(parsed.errors[5].reason.contains("有歧义"));
+        assert!(parsed.errors[6].reason.contains("没有选项"));
     }
 
     #[test]
@@ -508,7 +504,7 @@ mod tests {
         let parsed = parse("Heading\n\nQ\nA) a\nB) b\nANSWER: A");
         assert_eq!(error_lines(&parsed), [3]);
         assert!(
-            parsed.errors[0].reason.contains("line 1 has no options"),
+            parsed.errors[0].reason.contains("第1行的题目既没有选项"),
             "{parsed:?}"
         );
         assert_eq!(parsed.questions[0].stem, "Q");
@@ -516,7 +512,7 @@ mod tests {
         assert_eq!(parse("\n \n\t\n"), Parsed::default());
         let empty_option = parse("Q\nA) a\nB)\nANSWER: A");
         assert!(
-            empty_option.errors[0].reason.contains("option B"),
+            empty_option.errors[0].reason.contains("选项 B"),
             "{empty_option:?}"
         );
     }

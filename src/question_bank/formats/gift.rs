@@ -28,7 +28,7 @@ const ESCAPES: [(char, char); 7] = [
     ('n', '\u{FDD6}'),
 ];
 
-const SUPPORTED: &str = "only single-choice, multiple-choice and true/false questions are imported";
+const SUPPORTED: &str = "仅导入单选题、多选题和判断题";
 
 /// Parses a whole GIFT file. See the module documentation for what goes where.
 pub fn parse(text: &str) -> Parsed {
@@ -122,35 +122,35 @@ fn read_question(
     }
     let kind = |name: &str| {
         if title.is_empty() {
-            format!("{name} question")
+            format!("{name}题")
         } else {
-            format!("{name} question \"{title}\"")
+            format!("{name}题\"{title}\"")
         }
     };
     let skip = |name: &str| {
         Ok(Read::Skipped(format!(
-            "{} skipped: {SUPPORTED}",
+            "{}：已跳过，{SUPPORTED}",
             kind(name)
         )))
     };
 
     let (open, close) = match (text.find('{'), text.find('}')) {
-        (None, None) => return skip("description (no answer block)"),
+        (None, None) => return skip("没有答案块的描述"),
         (Some(open), None) => {
             return Err(format!(
-                "unclosed `{{` on line {}: the answer block has no `}}`",
+                "第{}行的 `{{` 没有闭合：答案块缺少 `}}`",
                 line_at(text, open)
             ));
         }
         (None, Some(close)) => {
             return Err(format!(
-                "`}}` on line {} has no opening `{{`",
+                "第{}行的 `}}` 没有对应的 `{{`",
                 line_at(text, close)
             ));
         }
         (Some(open), Some(close)) if close < open => {
             return Err(format!(
-                "`}}` on line {} comes before the answer block's `{{`",
+                "第{}行的 `}}` 出现在答案块的 `{{` 之前",
                 line_at(text, close)
             ));
         }
@@ -159,7 +159,7 @@ fn read_question(
     let inner = &text[open + 1..close];
     if let Some(nested) = inner.find('{') {
         return Err(format!(
-            "unclosed `{{` on line {}: another `{{` follows on line {} before any `}}`",
+            "第{}行的 `{{` 没有闭合：在出现 `}}` 之前，第{}行又出现了 `{{`",
             line_at(text, open),
             line_at(inner, nested)
         ));
@@ -167,13 +167,13 @@ fn read_question(
     let after = &text[close + 1..];
     if let Some(second) = after.find('{') {
         return Err(format!(
-            "a second answer block starts on line {}: separate questions with a blank line",
+            "第{}行开始了第二个答案块：题目之间请用空行分隔",
             line_at(after, second)
         ));
     }
     if let Some(stray) = after.find('}') {
         return Err(format!(
-            "`}}` on line {} has no opening `{{`",
+            "第{}行的 `}}` 没有对应的 `{{`",
             line_at(after, stray)
         ));
     }
@@ -200,13 +200,13 @@ fn read_question(
     // Moodle decides the type in this order; only its MC and TF come through.
     let head = answer.split('#').next().unwrap_or_default().trim();
     let parsed_answer = if answer.is_empty() {
-        return skip("essay");
+        return skip("论述");
     } else if answer.starts_with('#') {
-        return skip("numerical");
+        return skip("数值");
     } else if answer.contains('~') {
         read_choice(answer, format)?
     } else if answer.contains('=') && answer.contains("->") {
-        return skip("matching");
+        return skip("匹配");
     } else if ["T", "TRUE", "F", "FALSE"].contains(&head) {
         ParsedAnswer::TrueFalse(head.starts_with('T'))
     } else if ["T", "TRUE", "F", "FALSE"]
@@ -214,13 +214,15 @@ fn read_question(
         .any(|tf| tf.eq_ignore_ascii_case(head))
     {
         // Moodle's check is case-sensitive: `{true}` is a short answer there too.
-        return skip("short answer (true/false is written `{T}`, `{TRUE}`, `{F}` or `{FALSE}`)");
+        return skip(
+            "判断题答案须写作 `{T}`、`{TRUE}`、`{F}` 或 `{FALSE}`（区分大小写），否则视为简答",
+        );
     } else {
-        return skip("short answer");
+        return skip("简答");
     };
 
     if stem.is_empty() {
-        return Err(format!("{} has no text", kind("the")));
+        return Err(format!("{}没有题干", kind("该")));
     }
     let mut tags: Vec<String> = category.map(str::to_string).into_iter().collect();
     for tag in comments.iter().flat_map(|comment| comment_tags(comment)) {
@@ -268,17 +270,14 @@ fn read_choice(answer: &str, format: Format) -> Result<ParsedAnswer, String> {
         // Per-option feedback (after `#`) is not kept.
         let (text, _) = render(body.split('#').next().unwrap_or_default(), format);
         if text.is_empty() {
-            return Err(format!(
-                "option {} of the choice question is empty",
-                options.len() + 1
-            ));
+            return Err(format!("选择题的第{}个选项为空", options.len() + 1));
         }
         options.push(text);
         weights.push(weight);
     }
     if options.len() < 2 {
         return Err(format!(
-            "a choice question needs at least 2 options, this one has {}",
+            "选择题至少需要2个选项，此题只有{}个",
             options.len()
         ));
     }
@@ -296,11 +295,9 @@ fn read_choice(answer: &str, format: Format) -> Result<ParsedAnswer, String> {
         0 => {
             let correct: Vec<usize> = (0..weights.len()).filter(|&i| weights[i] > 0.0).collect();
             if correct.is_empty() {
-                Err(
-                    "the choice question has no correct option: mark one with `=`, \
-                     or several with positive `~%n%` weights"
-                        .to_string(),
-                )
+                Err("选择题没有正确选项：请用 `=` 标出一个，\
+                     或用正数权重 `~%n%` 标出多个"
+                    .to_string())
             } else {
                 Ok(ParsedAnswer::Choice {
                     options,
@@ -312,8 +309,8 @@ fn read_choice(answer: &str, format: Format) -> Result<ParsedAnswer, String> {
         // Moodle would accept either as full marks in a one-answer question; an exam must
         // not guess which the author meant.
         n => Err(format!(
-            "{n} options are fully correct (`=` or `%100%`) in a one-answer question; \
-             give several correct answers positive `~%n%` weights that add up to 100"
+            "有{n}个选项被标为完全正确（`=` 或 `%100%`），但单选题只能有一个；\
+             若有多个正确答案，请改用合计为100的正数权重 `~%n%`"
         )),
     }
 }

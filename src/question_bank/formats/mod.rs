@@ -100,7 +100,7 @@ fn utf8_text(bytes: &[u8]) -> Result<String, String> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     String::from_utf8(bytes.to_vec()).map_err(|e| {
         format!(
-            "the file is not UTF-8 text (invalid byte at offset {}); save it as UTF-8",
+            "文件不是 UTF-8 编码的文本（偏移量 {} 处有无效字节），请将文件另存为 UTF-8 编码",
             e.utf8_error().valid_up_to()
         )
     })

@@ -40,7 +40,7 @@ pub fn parse(text: &str) -> Parsed {
         parsed.errors.push(LineIssue {
             line: lines.line_of(root.offset),
             reason: format!(
-                "not a Moodle XML file: the root element is <{}>, not <quiz>",
+                "不是 Moodle XML 文件：根元素是 <{}>，而不是 <quiz>",
                 root.name
             ),
         });
@@ -60,11 +60,11 @@ pub fn parse(text: &str) -> Parsed {
             Some(other) => {
                 parsed.skipped.push(LineIssue {
                     line,
-                    reason: format!("question type \"{other}\" is not supported"),
+                    reason: format!("不支持题型 \"{other}\""),
                 });
                 continue;
             }
-            None => Err("<question> has no type attribute".to_string()),
+            None => Err("<question> 缺少 type 属性".to_string()),
         };
         match built {
             Ok((stem, answer)) => parsed.questions.push(ParsedQuestion {
@@ -115,7 +115,7 @@ fn multichoice(question: &Element) -> Result<(String, ParsedAnswer), String> {
     for (number, answer) in question.children_named("answer").enumerate() {
         let number = number + 1;
         let fraction = fraction(answer)
-            .map_err(|raw| format!("answer {number}: fraction \"{raw}\" is not a number"))?;
+            .map_err(|raw| format!("第{number}个答案的 fraction 值 \"{raw}\" 不是数字"))?;
         let raw = answer.child_text("text").unwrap_or("");
         // Moodle drops answers whose text is blank before saving; so do we.
         if raw.trim().is_empty() {
@@ -124,7 +124,7 @@ fn multichoice(question: &Element) -> Result<(String, ParsedAnswer), String> {
         let text = convert(raw, answer.attr("format").unwrap_or(format));
         if text.is_empty() {
             return Err(format!(
-                "answer {number} has no text once HTML is removed (images are not imported)"
+                "第{number}个答案去掉 HTML 后没有文字（图片不会导入）"
             ));
         }
         options.push(text);
@@ -132,7 +132,7 @@ fn multichoice(question: &Element) -> Result<(String, ParsedAnswer), String> {
     }
     if options.len() < 2 {
         return Err(format!(
-            "a multiple-choice question needs at least 2 answers, this one has {}",
+            "选择题至少需要2个答案，此题只有{}个",
             options.len()
         ));
     }
@@ -150,10 +150,9 @@ fn multichoice(question: &Element) -> Result<(String, ParsedAnswer), String> {
         .collect();
     if correct.is_empty() {
         return Err(if single {
-            "single-answer multiple-choice question has no answer with fraction 100".to_string()
+            "单选题没有 fraction=\"100\" 的答案".to_string()
         } else {
-            "multiple-answer multiple-choice question has no answer with a positive fraction"
-                .to_string()
+            "多选题没有 fraction 为正数的答案".to_string()
         });
     }
     Ok((
@@ -173,7 +172,7 @@ fn truefalse(question: &Element) -> Result<(String, ParsedAnswer), String> {
     for (index, answer) in question.children_named("answer").enumerate() {
         let number = index + 1;
         let fraction = fraction(answer)
-            .map_err(|raw| format!("answer {number}: fraction \"{raw}\" is not a number"))?;
+            .map_err(|raw| format!("第{number}个答案的 fraction 值 \"{raw}\" 不是数字"))?;
         if !is_full_marks(fraction) {
             continue;
         }
@@ -189,9 +188,9 @@ fn truefalse(question: &Element) -> Result<(String, ParsedAnswer), String> {
         truths.push(truth);
     }
     match truths.as_slice() {
-        [] => Err("true/false question has no answer with fraction 100".to_string()),
+        [] => Err("判断题没有 fraction=\"100\" 的答案".to_string()),
         [first, rest @ ..] if rest.iter().any(|t| t != first) => {
-            Err("true/false question gives fraction 100 to both true and false".to_string())
+            Err("判断题的 true 和 false 两个答案都设为 fraction=\"100\"，只能有一个".to_string())
         }
         [first, ..] => Ok((stem, ParsedAnswer::TrueFalse(*first))),
     }
@@ -212,7 +211,7 @@ fn stem(question: &Element, format: &str) -> Result<String, String> {
         .unwrap_or("");
     let stem = convert(raw, format);
     if stem.is_empty() {
-        return Err("question text is empty".to_string());
+        return Err("题干为空".to_string());
     }
     Ok(stem)
 }
@@ -362,16 +361,13 @@ fn read_tree(text: &str) -> Result<Element, (usize, String)> {
         let event = reader.read_event().map_err(|e| {
             (
                 to_usize(reader.error_position()),
-                format!("malformed XML: {e}"),
+                format!("XML 格式错误：{e}"),
             )
         })?;
         match event {
             Event::Start(start) => {
                 if stack.len() >= MAX_DEPTH {
-                    return Err((
-                        offset,
-                        format!("malformed XML: elements nested deeper than {MAX_DEPTH}"),
-                    ));
+                    return Err((offset, format!("XML 格式错误：元素嵌套超过{MAX_DEPTH}层")));
                 }
                 let element = element(&start, reader.decoder(), offset)?;
                 if BINARY_ELEMENTS.contains(&element.name.as_str()) || binary_depth > 0 {
@@ -387,7 +383,7 @@ fn read_tree(text: &str) -> Result<Element, (usize, String)> {
                 binary_depth = binary_depth.saturating_sub(1);
                 // quick-xml has already checked that the end tag matches its start.
                 let Some(element) = stack.pop() else {
-                    return Err((offset, "malformed XML: unexpected end tag".to_string()));
+                    return Err((offset, "XML 格式错误：多余的结束标签".to_string()));
                 };
                 attach(&mut stack, &mut root, element, offset)?;
             }
@@ -395,7 +391,7 @@ fn read_tree(text: &str) -> Result<Element, (usize, String)> {
                 if let Some(top) = stack.last_mut() {
                     top.text.push_str(
                         &t.xml_content()
-                            .map_err(|e| (offset, format!("malformed XML: {e}")))?,
+                            .map_err(|e| (offset, format!("XML 格式错误：{e}")))?,
                     );
                 }
             }
@@ -403,28 +399,25 @@ fn read_tree(text: &str) -> Result<Element, (usize, String)> {
                 if let Some(top) = stack.last_mut() {
                     top.text.push_str(
                         &t.xml_content()
-                            .map_err(|e| (offset, format!("malformed XML: {e}")))?,
+                            .map_err(|e| (offset, format!("XML 格式错误：{e}")))?,
                     );
                 }
             }
             Event::GeneralRef(r) if binary_depth == 0 => {
                 if let Some(top) = stack.last_mut() {
                     push_reference(&mut top.text, &r)
-                        .map_err(|e| (offset, format!("malformed XML: {e}")))?;
+                        .map_err(|e| (offset, format!("XML 格式错误：{e}")))?;
                 }
             }
             Event::Eof => {
                 return match (stack.last(), root) {
                     (Some(open), _) => Err((
                         text.len(),
-                        format!(
-                            "malformed XML: the file ends before <{}> is closed",
-                            open.name
-                        ),
+                        format!("XML 格式错误：文件在 <{}> 闭合之前就结束了", open.name),
                     )),
                     (None, None) => Err((
                         text.len(),
-                        "not a Moodle XML file: no <quiz> element".to_string(),
+                        "不是 Moodle XML 文件：没有 <quiz> 元素".to_string(),
                     )),
                     (None, Some(root)) => Ok(root),
                 };
@@ -445,10 +438,7 @@ fn attach(
         Some(parent) => parent.children.push(element),
         None if root.is_none() => *root = Some(element),
         None => {
-            return Err((
-                offset,
-                "malformed XML: more than one root element".to_string(),
-            ));
+            return Err((offset, "XML 格式错误：有多个根元素".to_string()));
         }
     }
     Ok(())
@@ -463,7 +453,7 @@ fn element(
     let mut attrs = Vec::new();
     for attr in start.attributes() {
         // Duplicate or unquoted attributes make the file malformed, as for Moodle's parser.
-        let attr = attr.map_err(|e| (offset, format!("malformed XML: <{name}>: {e}")))?;
+        let attr = attr.map_err(|e| (offset, format!("XML 格式错误：<{name}>：{e}")))?;
         let key = String::from_utf8_lossy(attr.key.as_ref()).into_owned();
         let value = attr
             .decode_and_unescape_value(decoder)

@@ -53,7 +53,7 @@ pub fn parse(text: &str) -> (FileMeta, Parsed) {
     if file.format != FORMAT_TAG {
         parsed.errors.push(LineIssue {
             line: 1,
-            reason: format!("format must be \"{FORMAT_TAG}\", found {:?}", file.format),
+            reason: format!("format 必须是 \"{FORMAT_TAG}\"，实际为 {:?}", file.format),
         });
     }
     for spanned in file.questions {
@@ -73,24 +73,22 @@ pub fn parse(text: &str) -> (FileMeta, Parsed) {
 
 fn native_question(q: NativeQuestion, line: usize) -> Result<ParsedQuestion, String> {
     let reference = q.reference.trim().to_string();
-    if reference.is_empty() || reference.len() > 64 {
-        return Err("ref must be 1 to 64 characters".into());
+    if reference.is_empty() || reference.chars().count() > 64 {
+        return Err("ref 的长度必须为1到64个字符".into());
     }
     let kind = QuestionKind::parse(&q.kind).ok_or_else(|| {
         format!(
-            "{}: kind must be single, multiple or true_false, found {:?}",
+            "{}：kind 必须是 single、multiple 或 true_false，实际为 {:?}",
             reference, q.kind
         )
     })?;
     let answer = match (
         kind,
-        parse_answer_text(kind, &q.answer).map_err(|e| format!("{reference}: {e}"))?,
+        parse_answer_text(kind, &q.answer).map_err(|e| format!("{reference}：{e}"))?,
     ) {
         (QuestionKind::TrueFalse, AnswerText::Truth(truth)) => {
             if !q.options.is_empty() {
-                return Err(format!(
-                    "{reference}: a true_false question takes no options"
-                ));
+                return Err(format!("{reference}：判断题（true_false）不能填写 options"));
             }
             ParsedAnswer::TrueFalse(truth)
         }
@@ -106,14 +104,14 @@ fn native_question(q: NativeQuestion, line: usize) -> Result<ParsedQuestion, Str
         && correct.len() != 1
     {
         return Err(format!(
-            "{reference}: a single question has exactly one answer key"
+            "{reference}：单选题（single）必须恰好有一个正确答案"
         ));
     }
     if let Some(status) = &q.status
         && QuestionStatus::parse(status).is_none()
     {
         return Err(format!(
-            "{reference}: status must be draft, active or retired"
+            "{reference}：status 必须是 draft、active 或 retired"
         ));
     }
     Ok(ParsedQuestion {

@@ -86,8 +86,8 @@ fn columns(header: &[String]) -> Result<Columns, String> {
     }
     if !missing.is_empty() {
         return Err(format!(
-            "the header row lacks the column(s) {}; see question-bank/README.md for the template",
-            missing.join(", ")
+            "表头行缺少以下列：{}；模板格式请参阅 question-bank/README.md",
+            missing.join("、")
         ));
     }
     Ok(c)
@@ -102,7 +102,7 @@ fn parse_rows(rows: Vec<Vec<String>>) -> Parsed {
         .enumerate()
         .skip_while(|(_, r)| r.iter().all(|c| c.trim().is_empty()));
     let Some((header_index, header)) = rows.next() else {
-        return Parsed::error(1, "the file is empty: expected a header row and questions");
+        return Parsed::error(1, "文件为空：应包含一行表头及其下方的题目");
     };
     let cols = match columns(&header) {
         Ok(c) => c,
@@ -121,7 +121,7 @@ fn parse_rows(rows: Vec<Vec<String>>) -> Parsed {
     if parsed.questions.is_empty() && parsed.errors.is_empty() {
         parsed.errors.push(LineIssue {
             line: 2,
-            reason: "no questions below the header row".into(),
+            reason: "表头行下方没有题目".into(),
         });
     }
     parsed
@@ -136,7 +136,7 @@ fn parse_row(cols: &Columns, row: &[String], line: usize) -> Result<ParsedQuesti
     let kind_text = cell(cols.kind);
     let kind = QuestionKind::parse(&kind_text).ok_or_else(|| {
         format!(
-            "kind/题型 must be single/单选, multiple/多选 or true_false/判断, found {kind_text:?}"
+            "kind/题型 必须是 single/单选、multiple/多选 或 true_false/判断，实际填写为 {kind_text:?}"
         )
     })?;
     let options: Vec<String> = {
@@ -147,7 +147,7 @@ fn parse_row(cols: &Columns, row: &[String], line: usize) -> Result<ParsedQuesti
             .map_or(0, |i| i + 1);
         if let Some(gap) = cells[..last].iter().position(String::is_empty) {
             return Err(format!(
-                "option {} is empty but a later option is filled",
+                "选项 {} 为空，但后面的选项已填写",
                 (b'A' + gap as u8) as char
             ));
         }
@@ -157,10 +157,7 @@ fn parse_row(cols: &Columns, row: &[String], line: usize) -> Result<ParsedQuesti
         AnswerText::Truth(truth) => ParsedAnswer::TrueFalse(truth),
         AnswerText::Choices(correct) => {
             if let Some(i) = correct.iter().find(|i| **i >= options.len()) {
-                return Err(format!(
-                    "the answer {} names an empty option",
-                    (b'A' + *i as u8) as char
-                ));
+                return Err(format!("答案 {} 对应的选项为空", (b'A' + *i as u8) as char));
             }
             ParsedAnswer::Choice {
                 options,
@@ -176,7 +173,7 @@ fn parse_row(cols: &Columns, row: &[String], line: usize) -> Result<ParsedQuesti
                 .ok()
                 .filter(|d| d.fract() == 0.0 && (1.0..=5.0).contains(d))
                 .map(|d| d as u8)
-                .ok_or_else(|| format!("difficulty/难度 must be 1 to 5, found {text:?}"))?,
+                .ok_or_else(|| format!("difficulty/难度 必须是1到5的整数，实际填写为 {text:?}"))?,
         ),
     };
     let status = match cell(cols.status) {
@@ -184,7 +181,7 @@ fn parse_row(cols: &Columns, row: &[String], line: usize) -> Result<ParsedQuesti
         s if QuestionStatus::parse(&s).is_some() => Some(s),
         s => {
             return Err(format!(
-                "status/状态 must be active, draft or retired, found {s:?}"
+                "status/状态 必须是 active/启用、draft/草稿 或 retired/停用，实际填写为 {s:?}"
             ));
         }
     };
@@ -320,7 +317,7 @@ mod tests {
         assert_eq!(parsed.questions.len(), 1);
         let lines: Vec<usize> = parsed.errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, vec![3, 4]);
-        assert!(parsed.errors[0].reason.contains("empty option"));
+        assert!(parsed.errors[0].reason.contains("答案 C 对应的选项为空"));
 
         let no_header = parse_csv("a,b,c\n1,2,3\n".as_bytes());
         assert_eq!(no_header.errors[0].line, 1);

@@ -76,11 +76,10 @@ fn moodle_questions_fixture() {
     assert_eq!(parsed.skipped.len(), 4, "{:?}", parsed.skipped);
     let skipped: Vec<usize> = parsed.skipped.iter().map(|s| s.line).collect();
     assert_eq!(skipped, [2, 5, 31, 34]);
-    for (issue, kind) in
-        parsed
-            .skipped
-            .iter()
-            .zip(["essay", "matching", "numerical", "short answer"])
+    for (issue, kind) in parsed
+        .skipped
+        .iter()
+        .zip(["论述题", "匹配题", "数值题", "简答题"])
     {
         assert!(issue.reason.contains(kind), "{issue:?} should name {kind}");
     }
@@ -129,8 +128,8 @@ fn moodle_questions_in_category_fixture() {
     assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
     assert_eq!(counts(&parsed), (1, 0, 1));
     assert_eq!(parsed.skipped.len(), 2, "{:?}", parsed.skipped);
-    assert_eq!(skipped_with(&parsed, "matching"), 1);
-    assert_eq!(skipped_with(&parsed, "short answer"), 1);
+    assert_eq!(skipped_with(&parsed, "匹配题"), 1);
+    assert_eq!(skipped_with(&parsed, "简答题"), 1);
 
     let greeting = at_line(&parsed, 14);
     assert_eq!(
@@ -162,9 +161,9 @@ fn moodle_examples_fixture() {
     assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
     assert_eq!(counts(&parsed), (16, 2, 5));
     assert_eq!(parsed.skipped.len(), 20);
-    assert_eq!(skipped_with(&parsed, "short answer"), 9);
-    assert_eq!(skipped_with(&parsed, "numerical"), 8);
-    assert_eq!(skipped_with(&parsed, "matching"), 3);
+    assert_eq!(skipped_with(&parsed, "简答题"), 9);
+    assert_eq!(skipped_with(&parsed, "数值题"), 8);
+    assert_eq!(skipped_with(&parsed, "匹配题"), 3);
 
     // 6 missing-word questions plus `Jesus' hometown`, where only `.` follows the block.
     let blanks = parsed
@@ -357,7 +356,7 @@ fn unclosed_brace_is_an_error_with_its_line() {
     assert_eq!(parsed.errors.len(), 1, "{parsed:#?}");
     assert_eq!(parsed.errors[0].line, 6);
     assert!(
-        parsed.errors[0].reason.contains("unclosed"),
+        parsed.errors[0].reason.contains("没有闭合"),
         "{:?}",
         parsed.errors
     );
@@ -367,31 +366,23 @@ fn unclosed_brace_is_an_error_with_its_line() {
     let issue = error("题一{=甲 ~乙\n题二{T}");
     assert_eq!(issue.line, 1);
     assert!(
-        issue.reason.contains("line 1") && issue.reason.contains("line 2"),
+        issue.reason.contains("第1行") && issue.reason.contains("第2行"),
         "{issue:?}"
     );
     // A closing brace with nothing open.
     assert_eq!(error("\n\n只有右括号 =甲 ~乙}").line, 3);
     // Two questions run together.
-    assert!(error("题一{T}\n题二{F}").reason.contains("blank line"));
+    assert!(error("题一{T}\n题二{F}").reason.contains("空行"));
 }
 
 #[test]
 fn malformed_choice_blocks_are_errors() {
-    assert!(
-        error("题{~甲 ~乙 ~丙}")
-            .reason
-            .contains("no correct option")
-    );
-    assert!(
-        error("题{~%-50%甲 ~%0%乙}")
-            .reason
-            .contains("no correct option")
-    );
-    assert!(error("题{~甲}").reason.contains("at least 2"));
-    assert!(error("题{=甲 =乙 ~丙}").reason.contains("fully correct"));
-    assert!(error("题{=甲 ~ ~丙}").reason.contains("empty"));
-    assert!(error("{=甲 ~乙}").reason.contains("no text"));
+    assert!(error("题{~甲 ~乙 ~丙}").reason.contains("没有正确选项"));
+    assert!(error("题{~%-50%甲 ~%0%乙}").reason.contains("没有正确选项"));
+    assert!(error("题{~甲}").reason.contains("至少需要2个选项"));
+    assert!(error("题{=甲 =乙 ~丙}").reason.contains("完全正确"));
+    assert!(error("题{=甲 ~ ~丙}").reason.contains("第2个选项为空"));
+    assert!(error("{=甲 ~乙}").reason.contains("没有题干"));
 }
 
 #[test]
@@ -430,12 +421,12 @@ fn skipped_types_are_named() {
         .map(|s| (s.line, s.reason.as_str()))
         .collect();
     let kinds = [
-        "essay",
-        "numerical",
-        "short answer",
-        "matching",
-        "description",
-        "essay question \"名\"",
+        "论述题",
+        "数值题",
+        "简答题",
+        "匹配题",
+        "描述题",
+        "论述题\"名\"",
     ];
     assert_eq!(reasons.len(), kinds.len());
     for ((line, reason), (expected_line, kind)) in reasons

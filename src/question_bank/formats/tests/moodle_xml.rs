@@ -156,7 +156,7 @@ fn old_image_tag_fixture_trims_padded_answers_and_skips_cloze() {
         parsed.skipped,
         [LineIssue {
             line: 16,
-            reason: "question type \"cloze\" is not supported".into()
+            reason: "不支持题型 \"cloze\"".into()
         }]
     );
     let q = &parsed.questions[0];
@@ -249,7 +249,7 @@ fn category_fixtures_tag_with_the_last_segment() {
         parsed.skipped,
         [LineIssue {
             line: 55,
-            reason: "question type \"essay\" is not supported".into()
+            reason: "不支持题型 \"essay\"".into()
         }]
     );
     let lines: Vec<usize> = parsed.questions.iter().map(|q| q.line).collect();
@@ -382,16 +382,16 @@ fn malformed_questions_are_errors_with_lines() {
     let parsed = parse(&text);
     let lines: Vec<usize> = parsed.errors.iter().map(|e| e.line).collect();
     assert_eq!(lines, [3, 5, 7, 9, 11, 13, 15, 17, 18], "{parsed:#?}");
-    assert!(parsed.errors[0].reason.contains("fraction 100"));
-    assert!(parsed.errors[1].reason.contains("at least 2 answers"));
+    assert!(parsed.errors[0].reason.contains("fraction=\"100\""));
+    assert!(parsed.errors[1].reason.contains("至少需要2个答案"));
     assert!(parsed.errors[5].reason.contains("\"abc\""));
-    assert!(parsed.errors[6].reason.contains("question text is empty"));
-    assert!(parsed.errors[8].reason.contains("no text"));
+    assert!(parsed.errors[6].reason.contains("题干为空"));
+    assert!(parsed.errors[8].reason.contains("没有文字"));
     assert_eq!(
         parsed.skipped,
         [LineIssue {
             line: 20,
-            reason: "question type \"numerical\" is not supported".into()
+            reason: "不支持题型 \"numerical\"".into()
         }]
     );
     assert_eq!(parsed.questions.len(), 1);
@@ -418,15 +418,15 @@ fn broken_xml_is_one_error_at_the_stopping_line() {
     assert_eq!(parse(dangling).errors[0].line, 3);
 
     for (input, needle) in [
-        ("", "no <quiz>"),
-        ("   \n", "no <quiz>"),
-        ("plain text, not XML", "no <quiz>"),
+        ("", "没有 <quiz>"),
+        ("   \n", "没有 <quiz>"),
+        ("plain text, not XML", "没有 <quiz>"),
         (
             "<?xml version=\"1.0\"?>\n<questions/>",
-            "root element is <questions>",
+            "根元素是 <questions>",
         ),
-        ("<quiz/><quiz/>", "more than one root"),
-        ("<quiz></quiz></quiz>", "malformed XML"),
+        ("<quiz/><quiz/>", "多个根元素"),
+        ("<quiz></quiz></quiz>", "XML 格式错误"),
     ] {
         let parsed = parse(input);
         assert_eq!(parsed.errors.len(), 1, "{input:?}");
@@ -439,7 +439,7 @@ fn broken_xml_is_one_error_at_the_stopping_line() {
     let deep = format!("<quiz>{}", "<a>".repeat(100_000));
     let parsed = parse(&deep);
     assert_eq!(parsed.errors.len(), 1);
-    assert!(parsed.errors[0].reason.contains("nested"));
+    assert!(parsed.errors[0].reason.contains("嵌套"));
 }
 
 #[test]
