@@ -109,6 +109,26 @@ pub struct CreateCourseRequest {
     pub study_before_booking: bool,
 }
 
+impl From<CreateCourseRequest> for NewCourse {
+    fn from(body: CreateCourseRequest) -> Self {
+        NewCourse {
+            code: body.code.trim().to_string(),
+            title: body.title,
+            category: body.category,
+            training_hours: body.training_hours,
+            pass_mark: body.pass_mark,
+            time_limit_minutes: body.time_limit_minutes,
+            validity_months: body.validity_months,
+            retake_limit: body.retake_limit,
+            practical_required: body.practical_required,
+            review_after: body.review_after.unwrap_or_default(),
+            blueprint: body.blueprint,
+            renews_course_id: body.renews_course_id,
+            study_before_booking: body.study_before_booking,
+        }
+    }
+}
+
 #[derive(ApiResponse)]
 pub enum CreateCourseResponse {
     #[oai(status = 201)]
@@ -178,27 +198,23 @@ impl CoursesApi {
         _auth: BureauAuth,
         body: Json<CreateCourseRequest>,
     ) -> ApiResult<CreateCourseResponse> {
-        let body = body.0;
-        let course = courses::create(
-            &self.state,
-            NewCourse {
-                code: body.code.trim().to_string(),
-                title: body.title,
-                category: body.category,
-                training_hours: body.training_hours,
-                pass_mark: body.pass_mark,
-                time_limit_minutes: body.time_limit_minutes,
-                validity_months: body.validity_months,
-                retake_limit: body.retake_limit,
-                practical_required: body.practical_required,
-                review_after: body.review_after.unwrap_or_default(),
-                blueprint: body.blueprint,
-                renews_course_id: body.renews_course_id,
-                study_before_booking: body.study_before_booking,
-            },
-        )
-        .await?;
+        let course = courses::create(&self.state, body.0.into()).await?;
         Ok(CreateCourseResponse::Created(Json(course.into())))
+    }
+
+    /// Change a course (bureau_admin), with the same fields as creating one; its id stays.
+    /// The new rules apply to exams started after. While papers of the course are drawn for
+    /// a sitting that is not over, a change of its blueprint or pass mark is a 409
+    /// `course_in_use`; a blueprint the banks cannot fill is refused, naming the section.
+    #[oai(path = "/courses/:id", method = "put")]
+    async fn update(
+        &self,
+        _auth: BureauAuth,
+        id: Path<i64>,
+        body: Json<CreateCourseRequest>,
+    ) -> ApiResult<Json<CourseView>> {
+        let course = courses::update(&self.state, id.0, body.0.into()).await?;
+        Ok(Json(course.into()))
     }
 
     /// Draw the paper a seed gives, with keys (bureau_admin): to check a blueprint.

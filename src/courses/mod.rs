@@ -220,6 +220,39 @@ pub async fn create(state: &AppState, new: NewCourse) -> AppResult<Course> {
     require(state, id).await
 }
 
+/// Changes a course; its id and creation stay. Papers already drawn keep their questions and
+/// are graded against the course's pass mark, so the blueprint and the pass mark stay as
+/// they are while a sitting of the course that is not over has papers drawn and not yet
+/// graded. The other rules (time limit, validity, retakes, …) apply to what starts after.
+pub async fn update(state: &AppState, id: i64, new: NewCourse) -> AppResult<Course> {
+    let old = require(state, id).await?;
+    new.check()?;
+    if new.renews_course_id == Some(id) {
+        return Err(AppError::invalid(
+            "renews_course_id",
+            "a course cannot renew its own certificates",
+        ));
+    }
+    if let Some(renewed) = new.renews_course_id
+        && store::course(&state.db, renewed).await?.is_none()
+    {
+        return Err(AppError::invalid("renews_course_id", "no such course"));
+    }
+    if new.blueprint != old.blueprint || new.pass_mark != old.pass_mark {
+        if store::papers_awaiting_grading(&state.db, id, Utc::now()).await? > 0 {
+            return Err(AppError::conflict(
+                "course_in_use",
+                Some("blueprint"),
+                "papers of this course are drawn for a sitting that is not over: \
+                 its blueprint and pass mark can change once that sitting is graded",
+            ));
+        }
+        check_against_banks(state, &new.blueprint).await?;
+    }
+    store::update(&state.db, id, &new).await?;
+    require(state, id).await
+}
+
 pub async fn require(state: &AppState, id: i64) -> AppResult<Course> {
     store::course(&state.db, id)
         .await?

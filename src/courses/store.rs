@@ -95,6 +95,70 @@ pub async fn insert(db: &Db, c: &NewCourse, now: DateTime<Utc>) -> Result<i64, A
     })
 }
 
+/// Writes every field of a course but its id and creation time.
+pub async fn update(db: &Db, id: i64, c: &NewCourse) -> Result<(), AppError> {
+    let blueprint = serde_json::to_string(&c.blueprint).expect("blueprint serialises");
+    let result: Result<u64, sqlx::Error> = with_pool!(db, pool => {
+        sqlx::query(
+            "UPDATE courses SET code = $1, title = $2, category = $3, training_hours = $4, pass_mark = $5, \
+             time_limit_minutes = $6, validity_months = $7, retake_limit = $8, practical_required = $9, \
+             review_after = $10, blueprint = $11, renews_course_id = $12, study_before_booking = $13 \
+             WHERE id = $14",
+        )
+        .bind(&c.code)
+        .bind(c.title.trim())
+        .bind(c.category.as_str())
+        .bind(c.training_hours)
+        .bind(c.pass_mark)
+        .bind(c.time_limit_minutes)
+        .bind(c.validity_months)
+        .bind(c.retake_limit)
+        .bind(c.practical_required)
+        .bind(c.review_after.as_str())
+        .bind(&blueprint)
+        .bind(c.renews_course_id)
+        .bind(c.study_before_booking)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+    });
+    match result {
+        Ok(0) => Err(AppError::not_found("course_not_found", "no such course")),
+        Ok(_) => Ok(()),
+        Err(err) => Err(match unique_violation(&err, &["code"]) {
+            Some(_) => AppError::conflict(
+                "course_code_taken",
+                Some("code"),
+                "a course with this code exists already",
+            ),
+            None => err.into(),
+        }),
+    }
+}
+
+/// Papers of the course drawn for sittings not over (nor cancelled) whose attempt is not
+/// graded yet: they were drawn from its blueprint and will be graded against its pass mark.
+pub async fn papers_awaiting_grading(
+    db: &Db,
+    course_id: i64,
+    now: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
+    with_pool!(db, pool => {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM papers p JOIN registrations r ON r.id = p.registration_id \
+             JOIN sittings s ON s.id = r.sitting_id \
+             WHERE s.course_id = $1 AND s.cancelled_at IS NULL AND s.ends_at > $2 \
+             AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.registration_id = r.id \
+               AND a.status <> 'in_progress')",
+        )
+        .bind(course_id)
+        .bind(now)
+        .fetch_one(pool)
+        .await
+    })
+}
+
 pub async fn course(db: &Db, id: i64) -> Result<Option<Course>, AppError> {
     let sql = format!("{SELECT} WHERE id = $1");
     let row: Option<CourseRow> = with_pool!(db, pool => {

@@ -94,6 +94,10 @@ pub fn routes(route: Route) -> Route {
             "/admin/courses",
             get(admin::courses_list).post(admin::create_course),
         )
+        .at(
+            "/admin/courses/:id",
+            get(admin::course_view).post(admin::update_course),
+        )
         .at("/enterprise", get(enterprise::console))
         .at(
             "/enterprise/roster-template.csv",

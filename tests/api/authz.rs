@@ -61,6 +61,7 @@ const MATRIX: &[(&str, [Outcome; 7])] = &[
     ("GET /api/v1/courses",                                    [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
     ("POST /api/v1/courses",                                   [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
     ("GET /api/v1/courses/{id}",                               [Ok, Ok, Ok, Ok, Ok, Ok, Ok]),
+    ("PUT /api/v1/courses/{id}",                               [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
     ("POST /api/v1/courses/{id}/paper-preview",                [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
     // Anyone signed in may study; only the bureau writes lessons.
     ("GET /api/v1/courses/{id}/lessons",                       [Unauth, Ok, Ok, Ok, Ok, Ok, Ok]),
@@ -160,6 +161,8 @@ const PAGES: &[(&str, [Outcome; 7])] = &[
     ("GET /enterprise/roster-template.csv",    [Unauth, Forbidden, Forbidden, Ok, Forbidden, Forbidden, Forbidden]),
     ("GET /admin",                             [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
     ("GET /admin/courses",                     [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
+    ("GET /admin/courses/{id}",                [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
+    ("POST /admin/courses/{id}",               [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
     ("GET /admin/courses/{id}/lessons",        [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
     ("POST /admin/courses/{id}/lessons",       [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
     ("POST /admin/courses/{id}/lessons/{order}/remove", [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),

@@ -337,7 +337,7 @@ async fn a_bureau_admin_imports_a_bank_sees_the_bad_line_and_schedules_a_sitting
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.html);
     assert_eq!(attribute_values(&bad.html, "data-line"), vec!["4"]);
-    assert!(bad.html.contains("no correct option"), "{}", bad.html);
+    assert!(bad.html.contains("没有正确选项"), "{}", bad.html);
     assert_eq!(
         attribute_values(&bad.html, "data-question-id").len(),
         0,
@@ -415,6 +415,43 @@ async fn a_bureau_admin_imports_a_bank_sees_the_bad_line_and_schedules_a_sitting
     let course = attribute_values(&courses.html, "data-course-id");
     assert_eq!(course.len(), 1, "{}", courses.html);
     let course = course[0].clone();
+
+    // Its own page holds the form filled in; a change of title and time limit is saved,
+    // the blueprint as it was.
+    let edit_path = format!("/admin/courses/{course}");
+    let edit = bureau.get(&edit_path).await;
+    assert_eq!(edit.status, StatusCode::OK, "{}", edit.html);
+    assert!(edit.html.contains("data-form=\"edit-course\""));
+    assert!(
+        edit.html.contains("value=\"应急救护理论考核\""),
+        "{}",
+        edit.html
+    );
+    assert!(
+        edit.html
+            .contains("name=\"s1_count\" type=\"number\" min=\"0\" max=\"500\" value=\"2\"")
+    );
+    let mut change = course_form("2", "save");
+    change.retain(|(k, _)| !["title", "time_limit_minutes"].contains(k));
+    change.push(("title", "应急救护理论考核（2027版）"));
+    change.push(("time_limit_minutes", "25"));
+    change.push(("s1_bank", &bank_id));
+    let changed = bureau.post(&edit_path, &change).await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.html);
+    let shown = app.get(&format!("/api/v1/courses/{course}"), None).await;
+    assert_eq!(shown.body["title"], "应急救护理论考核（2027版）");
+    assert_eq!(shown.body["time_limit_minutes"], 25);
+    assert_eq!(shown.body["question_count"], 2, "{}", shown.text);
+    assert_eq!(shown.body["blueprint"]["sections"][0]["bank_id"], bank);
+    let mut too_many = course_form("3", "save");
+    too_many.push(("s1_bank", &bank_id));
+    let refused_change = bureau.post(&edit_path, &too_many).await;
+    assert_eq!(refused_change.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused_change
+            .html
+            .contains("data-blueprint-state=\"short\"")
+    );
 
     let beijing = |days: i64, hour: u32| {
         (chrono::Utc::now() + Duration::hours(8) + Duration::days(days))
@@ -511,6 +548,9 @@ async fn a_bureau_admin_imports_a_bank_sees_the_bad_line_and_schedules_a_sitting
     let refused = citizen
         .post("/admin/courses", &course_form("2", "save"))
         .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(citizen.get(&edit_path).await.status, StatusCode::FORBIDDEN);
+    let refused = citizen.post(&edit_path, &course_form("2", "save")).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(!citizen.get("/").await.html.contains("href=\"/admin\""));
     let banks = app.get("/api/v1/question-banks", Some(&bureau_token)).await;

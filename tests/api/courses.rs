@@ -432,3 +432,78 @@ fn the_hazardous_chemicals_re_education_counts_sixteen_hours() {
         .unwrap();
     assert!(re_hc["training_hours"].as_integer().unwrap() >= 16);
 }
+
+/// The bureau changes a course; the new rules hold for what starts after. While a paper of
+/// the course is drawn for a sitting not over, its blueprint and pass mark stay; the rest may
+/// change.
+#[tokio::test]
+async fn the_bureau_changes_a_course_but_not_the_paper_of_one_being_sat() {
+    use reqwest::Method;
+    let app = spawn_app().await;
+    let exam = app.exam(chrono::Duration::hours(1), 1, false).await;
+    let path = format!("/api/v1/courses/{}", exam.course);
+    let before = app.get(&path, None).await.body;
+    let put = |body: Value| app.call(Method::PUT, &path, Some(&exam.bureau), Some(body));
+    let with = |changes: Value| {
+        let mut body = before.clone();
+        for (k, v) in changes.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        body
+    };
+
+    let changed = put(with(
+        json!({"title": "应急第一响应人理论考核（2027版）", "time_limit_minutes": 45}),
+    ))
+    .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.text);
+    let after = app.get(&path, None).await.body;
+    assert_eq!(after["title"], "应急第一响应人理论考核（2027版）");
+    assert_eq!(after["time_limit_minutes"], 45);
+    assert_eq!(after["id"], before["id"]);
+    assert_eq!(after["blueprint"], before["blueprint"]);
+    assert_eq!(after["created_at"], before["created_at"]);
+
+    // What creating refuses, changing refuses too.
+    let too_high = put(with(json!({"pass_mark": 4.0}))).await;
+    assert_eq!(
+        too_high.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        too_high.text
+    );
+    let own = put(with(json!({"renews_course_id": exam.course}))).await;
+    assert_eq!(own.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", own.text);
+    let missing = app
+        .call(
+            Method::PUT,
+            "/api/v1/courses/999999",
+            Some(&exam.bureau),
+            Some(with(json!({}))),
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+
+    // A candidate starts: their paper is drawn from the blueprint as it is.
+    let token = app.booked_candidate(exam.sitting, 1).await;
+    let start = app
+        .post(
+            &format!("/api/v1/sittings/{}/attempts", exam.sitting),
+            Some(&token),
+            json!({}),
+        )
+        .await;
+    assert!(start.status.is_success(), "{}", start.text);
+    let in_use = put(with(json!({"pass_mark": 3.0}))).await;
+    assert_eq!(in_use.status, StatusCode::CONFLICT, "{}", in_use.text);
+    assert_eq!(in_use.body["code"], "course_in_use");
+    let mut fewer = before.clone();
+    fewer["blueprint"]["sections"] = json!([before["blueprint"]["sections"][0]]);
+    fewer["pass_mark"] = json!(1.0);
+    let in_use = put(fewer).await;
+    assert_eq!(in_use.body["code"], "course_in_use", "{}", in_use.text);
+    assert_eq!(app.get(&path, None).await.body["pass_mark"], 2.0);
+    // The rest still changes.
+    let renamed = put(with(json!({"title": "应急第一响应人理论考核（第二版）"}))).await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.text);
+}

@@ -38,7 +38,7 @@ pub use bank_pages::{
     bank_view, create_bank, import, question_view, retire_question, set_exam_only,
 };
 pub use certificate_pages::{certificates_list, reissue_certificate, revoke_certificate};
-pub use course_pages::{courses_list, create_course};
+pub use course_pages::{course_view, courses_list, create_course, update_course};
 pub use lesson_pages::{lessons_list as course_lessons, remove_lesson, save_lesson};
 pub use people_pages::{link_person, people};
 pub use sitting_pages::{
