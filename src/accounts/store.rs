@@ -105,6 +105,26 @@ pub async fn user(db: &Db, id: i64) -> Result<Option<User>, sqlx::Error> {
     }
 }
 
+/// The names of these people by id, in one query (a page of bookings names its people).
+pub async fn names(
+    db: &Db,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, String>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows: Vec<(i64, String)> = with_pool!(db, pool => {
+        let mut query = sqlx::QueryBuilder::new("SELECT id, name FROM users WHERE id IN (");
+        let mut list = query.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        query.push(")");
+        query.build_query_as().fetch_all(pool).await?
+    });
+    Ok(rows.into_iter().collect())
+}
+
 pub async fn roles(db: &Db, user_id: i64) -> Result<Vec<Role>, sqlx::Error> {
     let names: Vec<String> = with_pool!(db, pool => {
         sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role")

@@ -308,16 +308,17 @@ pub async fn sitting_view(
             offset(page),
         )
         .await?;
-        let mut rows = Vec::with_capacity(bookings.len());
-        for r in bookings {
-            let person = crate::accounts::require_user(state, r.user_id).await?;
-            rows.push(BookingRow {
+        let booked_people: Vec<i64> = bookings.iter().map(|r| r.user_id).collect();
+        let names = crate::accounts::store::names(&state.db, &booked_people).await?;
+        let rows: Vec<BookingRow> = bookings
+            .into_iter()
+            .map(|r| BookingRow {
                 seat: r.seat,
-                name: person.name,
+                name: names.get(&r.user_id).cloned().unwrap_or_default(),
                 status: if r.booked { "已报名" } else { "已取消" },
                 checked_in: r.checked_in_at.is_some(),
-            });
-        }
+            })
+            .collect();
         let proctors =
             crate::accounts::store::with_role(&state.db, crate::domain::Role::Proctor, 500).await?;
         AppResult::Ok((sitting, course, rows, total, proctors))
