@@ -20,6 +20,7 @@ pub mod http_server;
 pub mod live;
 pub mod loadtest;
 pub mod mail;
+pub mod media;
 pub mod mock_exam;
 pub mod org;
 pub mod paper;

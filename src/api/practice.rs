@@ -39,6 +39,8 @@ pub struct PracticeAnswerRequest {
     pub question_id: i64,
     /// The option keys chosen (`["A"]`, `["A", "C"]`, `["T"]`).
     pub choice: Vec<String>,
+    /// The course being practised: a wrong answer's book entry keeps it.
+    pub course_id: Option<i64>,
 }
 
 /// A practice answer checked: right or not, the key and why. Never counted as an exam.
@@ -64,6 +66,8 @@ pub struct WrongAnswer {
     pub tags: Vec<String>,
     pub wrong_count: i64,
     pub right_streak: i64,
+    /// The course it was last answered under (practice or mock exam), when known.
+    pub course_id: Option<i64>,
 }
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Study")]
@@ -102,6 +106,7 @@ impl PracticeApi {
             &self.state,
             auth.0.user_id,
             body.question_id,
+            body.course_id,
             &body.choice,
             Utc::now(),
         )
@@ -122,7 +127,7 @@ impl PracticeApi {
     async fn book(&self, auth: BearerAuth) -> ApiResult<Json<Page<WrongAnswer>>> {
         let entries = practice::store::book(&self.state.db, auth.0.user_id).await?;
         let mut items = Vec::with_capacity(entries.len());
-        for (question_id, entry) in entries {
+        for (question_id, entry, course_id) in entries {
             let Some(q) = question_bank::store::question(&self.state.db, question_id).await? else {
                 continue;
             };
@@ -134,6 +139,7 @@ impl PracticeApi {
                 tags: q.content.tags,
                 wrong_count: entry.wrong_count,
                 right_streak: entry.right_streak,
+                course_id,
             });
         }
         Ok(Json(Page {

@@ -218,6 +218,7 @@ async fn finish(state: &AppState, exam: MockExam, now: DateTime<Utc>) -> AppResu
                     exam.user_id,
                     q.question_id,
                     q.version_id,
+                    Some(exam.course_id),
                     result.correct,
                     finished_at,
                 )

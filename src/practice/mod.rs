@@ -117,11 +117,13 @@ pub struct Checked {
     pub book: Option<BookEntry>,
 }
 
-/// Checks a practice answer, records it and updates the person's wrong-answer book.
+/// Checks a practice answer, records it and updates the person's wrong-answer book (which
+/// keeps the course it was practised under, to send the learner back there).
 pub async fn answer(
     state: &AppState,
     user_id: i64,
     question_id: i64,
+    course_id: Option<i64>,
     choice: &[String],
     now: DateTime<Utc>,
 ) -> AppResult<Checked> {
@@ -139,12 +141,16 @@ pub async fn answer(
     if choice.is_empty() {
         return Err(AppError::invalid("choice", "请选择答案"));
     }
+    if let Some(course_id) = course_id {
+        crate::courses::require(state, course_id).await?;
+    }
     let correct = is_correct(&question.content, choice);
     let book = store::record(
         &state.db,
         user_id,
         question.id,
         question.version_id,
+        course_id,
         correct,
         now,
     )

@@ -11,6 +11,7 @@ pub async fn record(
     user_id: i64,
     question_id: i64,
     version_id: i64,
+    course_id: Option<i64>,
     correct: bool,
     now: DateTime<Utc>,
 ) -> Result<Option<BookEntry>, AppError> {
@@ -45,9 +46,10 @@ pub async fn record(
             && Some(e) != before
         {
             sqlx::query(
-                "INSERT INTO wrong_answers (user_id, question_id, wrong_count, right_streak, last_wrong_at, cleared_at) \
-                 VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN $5 END) \
+                "INSERT INTO wrong_answers (user_id, question_id, wrong_count, right_streak, last_wrong_at, cleared_at, course_id) \
+                 VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN $5 END, $8) \
                  ON CONFLICT (user_id, question_id) DO UPDATE SET wrong_count = excluded.wrong_count, \
+                 course_id = COALESCE(excluded.course_id, wrong_answers.course_id), \
                  right_streak = excluded.right_streak, \
                  last_wrong_at = CASE WHEN $7 THEN excluded.last_wrong_at ELSE wrong_answers.last_wrong_at END, \
                  cleared_at = CASE WHEN $6 THEN COALESCE(wrong_answers.cleared_at, excluded.last_wrong_at) END",
@@ -59,6 +61,7 @@ pub async fn record(
             .bind(now)
             .bind(e.cleared)
             .bind(!correct)
+            .bind(course_id)
             .execute(&mut *tx)
             .await?;
         }
@@ -69,11 +72,11 @@ pub async fn record(
 }
 
 /// The questions in the person's wrong-answer book (not yet cleared), most recent mistake
-/// first: (question id, entry).
-pub async fn book(db: &Db, user_id: i64) -> Result<Vec<(i64, BookEntry)>, AppError> {
-    let rows: Vec<(i64, i64, i64)> = with_pool!(db, pool => {
+/// first: (question id, entry, the course it was last answered under if known).
+pub async fn book(db: &Db, user_id: i64) -> Result<Vec<(i64, BookEntry, Option<i64>)>, AppError> {
+    let rows: Vec<(i64, i64, i64, Option<i64>)> = with_pool!(db, pool => {
         sqlx::query_as(
-            "SELECT question_id, wrong_count, right_streak FROM wrong_answers \
+            "SELECT question_id, wrong_count, right_streak, course_id FROM wrong_answers \
              WHERE user_id = $1 AND cleared_at IS NULL ORDER BY last_wrong_at DESC, question_id",
         )
         .bind(user_id)
@@ -82,7 +85,7 @@ pub async fn book(db: &Db, user_id: i64) -> Result<Vec<(i64, BookEntry)>, AppErr
     });
     Ok(rows
         .into_iter()
-        .map(|(id, wrong_count, right_streak)| {
+        .map(|(id, wrong_count, right_streak, course_id)| {
             (
                 id,
                 BookEntry {
@@ -90,6 +93,7 @@ pub async fn book(db: &Db, user_id: i64) -> Result<Vec<(i64, BookEntry)>, AppErr
                     right_streak,
                     cleared: false,
                 },
+                course_id,
             )
         })
         .collect())

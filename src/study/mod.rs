@@ -45,6 +45,8 @@ pub struct Lesson {
     /// What the facts rest on.
     pub sources: Vec<String>,
     pub updated_at: DateTime<Utc>,
+    /// Raised by every write; an edit names the revision it started from.
+    pub revision: i64,
 }
 
 impl Lesson {
@@ -108,11 +110,13 @@ impl NewLesson {
             ));
         }
         if let Some(url) = &self.video_url
-            && !(url.starts_with("https://") || url.starts_with("http://"))
+            && !(url.starts_with("https://")
+                || url.starts_with("http://")
+                || crate::media::is_media_path(url))
         {
             return Err(AppError::invalid(
                 "video",
-                "视频须为 http:// 或 https:// 开头的链接",
+                "视频须为 http:// 或 https:// 开头的链接，或上传的视频 /media/编号",
             ));
         }
         Ok(())
@@ -359,37 +363,64 @@ pub async fn replace_lessons(
     store::replace_lessons(&state.db, course_id, lessons, Utc::now()).await
 }
 
-impl Lesson {
-    /// The lesson as it would be written again.
-    pub fn to_new(&self) -> NewLesson {
-        NewLesson {
-            position: self.position,
-            module: self.module.clone(),
-            title: self.title.clone(),
-            body: self.body.clone(),
-            required_seconds: self.required_seconds,
-            video_url: self.video_url.clone(),
-            sources: self.sources.clone(),
-        }
-    }
+/// How the console writes a lesson: a new one at an order the course does not have, or the
+/// lesson at its order as it was at the revision the editor showed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LessonEdit {
+    Add,
+    Rewrite { revision: i64 },
 }
 
-/// Writes one lesson of a course, as the console does: a new order adds it, an order the
-/// course has rewrites that lesson in place (its credited time stays with it).
+/// Writes one lesson of a course, as the console does; the other lessons are not touched, so
+/// two people editing two lessons at once both keep their work. A rewrite over a newer
+/// revision is refused (409 `lesson_changed`), and the editor's text is shown again.
 pub async fn save_lesson(
     state: &AppState,
     course_id: i64,
     lesson: NewLesson,
-) -> AppResult<ImportSummary> {
-    let mut all: Vec<NewLesson> = store::lessons_of(&state.db, course_id)
-        .await?
-        .iter()
-        .filter(|l| l.position != lesson.position)
-        .map(Lesson::to_new)
-        .collect();
-    all.push(lesson);
-    all.sort_by_key(|l| l.position);
-    replace_lessons(state, course_id, &all).await
+    edit: LessonEdit,
+) -> AppResult<()> {
+    crate::courses::require(state, course_id).await?;
+    lesson.check()?;
+    if let Some(url) = lesson
+        .video_url
+        .as_deref()
+        .filter(|u| crate::media::is_media_path(u))
+    {
+        let id = url["/media/".len()..].parse::<i64>().unwrap_or(0);
+        let video = crate::media::store::get(&state.db, id).await?;
+        if !video.is_some_and(|v| v.kind.is_video()) {
+            return Err(AppError::invalid(
+                "video",
+                format!("{url} 不是已上传的视频文件：请先在“图片与视频”中上传，再填写它的地址"),
+            ));
+        }
+    }
+    let now = Utc::now();
+    match edit {
+        LessonEdit::Add => {
+            if !store::add_lesson(&state.db, course_id, &lesson, now).await? {
+                return Err(AppError::conflict(
+                    "lesson_order_taken",
+                    Some("order"),
+                    format!(
+                        "学习顺序 {} 已有课时：请换一个顺序，或在列表中点“编辑”修改它。",
+                        lesson.position
+                    ),
+                ));
+            }
+        }
+        LessonEdit::Rewrite { revision } => {
+            if !store::rewrite_lesson(&state.db, course_id, &lesson, revision, now).await? {
+                return Err(AppError::conflict(
+                    "lesson_changed",
+                    None,
+                    "这一课时在您编辑期间已被他人修改或删除，您的修改尚未保存。请复制下面的内容，刷新页面后再改。",
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Takes a lesson out of a course; one somebody has studied is kept (as in an import).
@@ -397,14 +428,8 @@ pub async fn remove_lesson(
     state: &AppState,
     course_id: i64,
     position: i64,
-) -> AppResult<ImportSummary> {
-    let rest: Vec<NewLesson> = store::lessons_of(&state.db, course_id)
-        .await?
-        .iter()
-        .filter(|l| l.position != position)
-        .map(Lesson::to_new)
-        .collect();
-    replace_lessons(state, course_id, &rest).await
+) -> AppResult<store::Removal> {
+    store::remove_lesson(&state.db, course_id, position).await
 }
 
 /// What an import did.

@@ -17,6 +17,7 @@ struct LessonRow {
     video_url: Option<String>,
     sources: String,
     updated_at: DateTime<Utc>,
+    revision: i64,
 }
 
 impl From<LessonRow> for Lesson {
@@ -33,12 +34,13 @@ impl From<LessonRow> for Lesson {
             // Written by this module only, as a JSON list of strings.
             sources: serde_json::from_str(&r.sources).unwrap_or_default(),
             updated_at: r.updated_at,
+            revision: r.revision,
         }
     }
 }
 
 const SELECT_LESSON: &str = "SELECT id, course_id, position, module, title, body, required_seconds, \
-     video_url, sources, updated_at FROM lessons";
+     video_url, sources, updated_at, revision FROM lessons";
 
 pub async fn lesson(db: &Db, id: i64) -> Result<Option<Lesson>, AppError> {
     let sql = format!("{SELECT_LESSON} WHERE id = $1");
@@ -283,7 +285,7 @@ pub async fn replace_lessons(
             if let Some(id) = by_position.get(&lesson.position) {
                 sqlx::query(
                     "UPDATE lessons SET module = $1, title = $2, body = $3, required_seconds = $4, \
-                     video_url = $5, sources = $6, updated_at = $7 WHERE id = $8",
+                     video_url = $5, sources = $6, updated_at = $7, revision = revision + 1 WHERE id = $8",
                 )
                 .bind(&lesson.module)
                 .bind(&lesson.title)
@@ -341,6 +343,123 @@ pub async fn replace_lessons(
         tx.commit().await?;
     });
     Ok(summary)
+}
+
+/// Adds a lesson at an order the course does not have yet; `false` when it has one.
+pub async fn add_lesson(
+    db: &Db,
+    course_id: i64,
+    lesson: &NewLesson,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let sources = serde_json::to_string(&lesson.sources).expect("strings serialise");
+    let added = with_pool!(db, pool => {
+        sqlx::query(
+            "INSERT INTO lessons (course_id, position, module, title, body, required_seconds, \
+             video_url, sources, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
+             ON CONFLICT (course_id, position) DO NOTHING",
+        )
+        .bind(course_id)
+        .bind(lesson.position)
+        .bind(&lesson.module)
+        .bind(&lesson.title)
+        .bind(&lesson.body)
+        .bind(lesson.required_seconds)
+        .bind(&lesson.video_url)
+        .bind(&sources)
+        .bind(now)
+        .execute(pool)
+        .await?
+        .rows_affected()
+    });
+    Ok(added == 1)
+}
+
+/// Rewrites the lesson at its order if it is still at `revision`; `false` when it was
+/// written since (or is gone).
+pub async fn rewrite_lesson(
+    db: &Db,
+    course_id: i64,
+    lesson: &NewLesson,
+    revision: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let sources = serde_json::to_string(&lesson.sources).expect("strings serialise");
+    let written = with_pool!(db, pool => {
+        sqlx::query(
+            "UPDATE lessons SET module = $1, title = $2, body = $3, required_seconds = $4, \
+             video_url = $5, sources = $6, updated_at = $7, revision = revision + 1 \
+             WHERE course_id = $8 AND position = $9 AND revision = $10",
+        )
+        .bind(&lesson.module)
+        .bind(&lesson.title)
+        .bind(&lesson.body)
+        .bind(lesson.required_seconds)
+        .bind(&lesson.video_url)
+        .bind(&sources)
+        .bind(now)
+        .bind(course_id)
+        .bind(lesson.position)
+        .bind(revision)
+        .execute(pool)
+        .await?
+        .rows_affected()
+    });
+    Ok(written == 1)
+}
+
+/// What taking one lesson out did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    Removed,
+    /// Somebody has studied it: kept, with their credited time.
+    KeptStudied,
+    Gone,
+}
+
+/// Takes the lesson at `position` out of the course, unless it has been studied.
+pub async fn remove_lesson(db: &Db, course_id: i64, position: i64) -> Result<Removal, AppError> {
+    let removal = with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        // Write first (the course's row), so that on SQLite the transaction holds the write
+        // lock before it reads; a save of the same course waits its turn.
+        sqlx::query("UPDATE courses SET id = id WHERE id = $1")
+            .bind(course_id)
+            .execute(&mut *tx)
+            .await?;
+        let id: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM lessons WHERE course_id = $1 AND position = $2")
+                .bind(course_id)
+                .bind(position)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let removal = match id {
+            None => Removal::Gone,
+            Some(id) => {
+                let studied: i64 =
+                    sqlx::query_scalar("SELECT COUNT(*) FROM lesson_progress WHERE lesson_id = $1")
+                        .bind(id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                if studied > 0 {
+                    Removal::KeptStudied
+                } else {
+                    sqlx::query("DELETE FROM study_sessions WHERE lesson_id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query("DELETE FROM lessons WHERE id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    Removal::Removed
+                }
+            }
+        };
+        tx.commit().await?;
+        removal
+    });
+    Ok(removal)
 }
 
 /// Whether any course has lessons.

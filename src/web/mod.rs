@@ -12,6 +12,7 @@ mod dashboard;
 mod enterprise;
 mod exam;
 mod markdown;
+mod media;
 pub mod messages;
 mod mine;
 mod mock_exam;
@@ -125,6 +126,8 @@ pub fn routes(route: Route) -> Route {
         .at("/study/courses/:id/mock-exams", post(mock_exam::start))
         .at("/study/mock-exams/:id", get(mock_exam::mock_page))
         .at("/study/mock-exams/:id/result", get(mock_exam::result_page))
+        .at("/admin/courses/:id/media", post(admin::upload_media))
+        .at("/media/:id", get(media::media_file))
         .at("/assets/:name", get(assets::asset))
 }
 

@@ -190,30 +190,36 @@ pub async fn answer(
         let question_id =
             number("question_id").ok_or_else(|| AppError::invalid("question_id", "缺少题目"))?;
         let course = courses::require(state, number("course_id").unwrap_or(0)).await?;
-        let checked =
-            match practice::answer(state, caller.user_id, question_id, &choice, Utc::now()).await {
-                // Nothing chosen: the same question again, saying so. `answer` refuses an
-                // empty choice only once it knows the question may be practised.
-                Err(AppError::Invalid(i)) if i.field == "choice" => {
-                    let question = question_bank::store::question(&state.db, question_id)
-                        .await?
-                        .ok_or_else(|| {
-                            AppError::not_found("question_not_found", "没有这道练习题")
-                        })?;
-                    return Ok(PracticePage {
-                        layout: &layout,
-                        modules: modules_of(state, &course).await?,
-                        course,
-                        tag: field("tag").unwrap_or_default().to_string(),
-                        question: Shown::of(&question),
-                        available: 0,
-                        feedback: None,
-                        from_book: field("from") == Some("book"),
-                        error: Some("请先选择答案，再提交。"),
-                    });
-                }
-                other => other?,
-            };
+        let checked = match practice::answer(
+            state,
+            caller.user_id,
+            question_id,
+            Some(course.id),
+            &choice,
+            Utc::now(),
+        )
+        .await
+        {
+            // Nothing chosen: the same question again, saying so. `answer` refuses an
+            // empty choice only once it knows the question may be practised.
+            Err(AppError::Invalid(i)) if i.field == "choice" => {
+                let question = question_bank::store::question(&state.db, question_id)
+                    .await?
+                    .ok_or_else(|| AppError::not_found("question_not_found", "没有这道练习题"))?;
+                return Ok(PracticePage {
+                    layout: &layout,
+                    modules: modules_of(state, &course).await?,
+                    course,
+                    tag: field("tag").unwrap_or_default().to_string(),
+                    question: Shown::of(&question),
+                    available: 0,
+                    feedback: None,
+                    from_book: field("from") == Some("book"),
+                    error: Some("请先选择答案，再提交。"),
+                });
+            }
+            other => other?,
+        };
         Ok(PracticePage {
             layout: &layout,
             modules: modules_of(state, &course).await?,
@@ -263,22 +269,35 @@ pub async fn wrong_answers(req: &Request, Data(state): Data<&AppState>) -> Respo
         return super::to_login(req);
     };
     let result: AppResult<Vec<BookRow>> = async {
-        let (all_courses, _) = courses::store::list(&state.db, 500, 0).await?;
+        // Read only for entries older than the course record.
+        let mut all_courses: Option<Vec<Course>> = None;
         let mut rows = Vec::new();
-        for (question_id, entry) in practice::store::book(&state.db, caller.user_id).await? {
+        for (question_id, entry, course_id) in
+            practice::store::book(&state.db, caller.user_id).await?
+        {
             let Some(q) = question_bank::store::question(&state.db, question_id).await? else {
                 continue;
             };
-            // The course whose exam draws from the question's bank (for the page's links).
-            let course_id = all_courses
-                .iter()
-                .find(|c| {
-                    c.blueprint
-                        .sections
+            // The course it was answered under; for an entry older than that record, the
+            // first course whose exam draws from the question's bank.
+            let course_id = match course_id {
+                Some(id) => id,
+                None => {
+                    if all_courses.is_none() {
+                        all_courses = Some(courses::store::list(&state.db, 500, 0).await?.0);
+                    }
+                    all_courses
                         .iter()
-                        .any(|s| s.bank_id.is_none_or(|b| b == q.bank_id))
-                })
-                .map_or(0, |c| c.id);
+                        .flatten()
+                        .find(|c| {
+                            c.blueprint
+                                .sections
+                                .iter()
+                                .any(|s| s.bank_id.is_none_or(|b| b == q.bank_id))
+                        })
+                        .map_or(0, |c| c.id)
+                }
+            };
             rows.push(BookRow {
                 question: Shown::of(&q),
                 course_id,

@@ -166,6 +166,10 @@ const PAGES: &[(&str, [Outcome; 7])] = &[
     ("GET /admin/courses/{id}/lessons",        [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
     ("POST /admin/courses/{id}/lessons",       [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
     ("POST /admin/courses/{id}/lessons/{order}/remove", [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
+    // The bureau's upload is refused for the form this check sends (not multipart): 400.
+    ("POST /admin/courses/{id}/media",         [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
+    // Lesson media is for anyone signed in; there is no file 0 (tests/api/study.rs serves real ones).
+    ("GET /media/{id}",                        [Unauth, Hidden, Hidden, Hidden, Hidden, Hidden, Hidden]),
     ("POST /admin/banks/{id}/exam-only",       [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
     ("GET /admin/sittings",                    [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),
     ("GET /admin/certificates",                [Unauth, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Forbidden]),

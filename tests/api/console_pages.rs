@@ -1211,16 +1211,17 @@ async fn the_bureau_writes_a_courses_lessons_and_reserves_a_bank_for_exams() {
 
     // A new lesson may not take an order the course has.
     let clash = bureau.post(&path, &lesson("0", "止血包扎", body)).await;
-    assert_eq!(clash.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(clash.status, StatusCode::CONFLICT);
     assert!(clash.html.contains("学习顺序 1 已有课时"), "{}", clash.html);
 
     // Edited: the same lesson, rewritten in place.
     let form = bureau.get(&format!("{path}?order=1")).await;
     assert!(form.html.contains("编辑第 1 课"), "{}", form.html);
     assert!(form.html.contains("value=\"心肺复苏\""));
-    let edited = bureau
-        .post(&path, &lesson("1", "心肺复苏与 AED", body))
-        .await;
+    let revision = shown_revision(&form.html);
+    let mut edit = lesson("1", "心肺复苏与 AED", body);
+    edit.push(("revision", &revision));
+    let edited = bureau.post(&path, &edit).await;
     assert_eq!(edited.status, StatusCode::SEE_OTHER, "{}", edited.html);
     let listed = lessons().await;
     assert_eq!(listed.as_array().unwrap().len(), 1);
@@ -1260,4 +1261,246 @@ async fn the_bureau_writes_a_courses_lessons_and_reserves_a_bank_for_exams() {
     let (_, citizen_token) = app.quick_candidate(562).await;
     citizen.cookies.insert("sc_session".into(), citizen_token);
     assert_eq!(citizen.get(&path).await.status, StatusCode::FORBIDDEN);
+}
+
+/// The value of the lesson form's `revision` field, as the edit page shows it.
+fn shown_revision(html: &str) -> String {
+    let at = html
+        .find("name=\"revision\" value=\"")
+        .expect("a revision field");
+    let rest = &html[at + "name=\"revision\" value=\"".len()..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+/// Two bureau staff edit lessons at once. Each lesson is written alone, so an edit of lesson 1
+/// and a new lesson 2 both stay; a second edit of lesson 1 from a page opened before the first
+/// one was saved is refused (409) with its text shown again, and the first edit stays.
+#[tokio::test]
+async fn two_editors_of_one_course_never_lose_each_others_lesson() {
+    let app = spawn_app().await;
+    let token = app.bureau_admin().await;
+    app.sitting(&token, 10).await;
+    let course = app.get("/api/v1/courses", None).await.body["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let path = format!("/admin/courses/{course}/lessons");
+    let (mut first, mut second) = (Browser::new(&app), Browser::new(&app));
+    first.log_in("13900000001", PASSWORD).await;
+    second.log_in("13900000001", PASSWORD).await;
+    let lesson = |order: &'static str, title: &'static str, editing: &'static str, rev: &str| {
+        vec![
+            ("editing", editing.to_string()),
+            ("revision", rev.to_string()),
+            ("order", order.to_string()),
+            ("module", "应急救护".to_string()),
+            ("title", title.to_string()),
+            ("required_minutes", "30".to_string()),
+            ("body", format!("## {title}\n\n正文。")),
+            ("video_url", String::new()),
+            ("sources", "《中国心肺复苏专家共识》".to_string()),
+        ]
+    };
+    let post = async |b: &mut Browser, form: Vec<(&str, String)>| {
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        b.post(&path, &form).await
+    };
+    let added = post(&mut first, lesson("1", "心肺复苏", "0", "")).await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.html);
+
+    // Both open lesson 1 for editing.
+    let rev_first = shown_revision(&first.get(&format!("{path}?order=1")).await.html);
+    let rev_second = shown_revision(&second.get(&format!("{path}?order=1")).await.html);
+    assert_eq!(rev_first, rev_second);
+    // The second adds lesson 2 meanwhile; the first saves its edit of lesson 1.
+    let other = post(&mut second, lesson("2", "止血包扎", "0", "")).await;
+    assert_eq!(other.status, StatusCode::SEE_OTHER, "{}", other.html);
+    let edited = post(&mut first, lesson("1", "心肺复苏与 AED", "1", &rev_first)).await;
+    assert_eq!(edited.status, StatusCode::SEE_OTHER, "{}", edited.html);
+    // The second's edit of lesson 1, from the page it opened before: refused, text kept.
+    let stale = post(
+        &mut second,
+        lesson("1", "心肺复苏（旧稿）", "1", &rev_second),
+    )
+    .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.html);
+    assert!(stale.html.contains("已被他人修改"), "{}", stale.html);
+    assert!(
+        stale.html.contains("心肺复苏（旧稿）"),
+        "the editor's text is shown again"
+    );
+
+    let listed = app
+        .get(&format!("/api/v1/courses/{course}/lessons"), Some(&token))
+        .await
+        .body["items"]
+        .clone();
+    let titles: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["心肺复苏与 AED", "止血包扎"]);
+}
+
+/// A 1×1 PNG (a real one: browsers show it).
+const PIXEL_PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xf0,
+    0x1f, 0x00, 0x05, 0x00, 0x01, 0xff, 0x89, 0x99, 0x3d, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+    0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+/// The bureau uploads an image and a video for a course's lessons. The video is kept whole
+/// across chunks and served in ranges (as a phone seeking in it asks); a lesson shows it; a
+/// file that is not an image or a video (an SVG) is refused in Chinese and kept nowhere; only
+/// the signed-in may fetch a file, and only the bureau may upload one.
+#[tokio::test]
+async fn the_bureau_uploads_a_lessons_video_that_learners_stream_in_ranges() {
+    let app = spawn_app().await;
+    let token = app.bureau_admin().await;
+    app.sitting(&token, 10).await;
+    let course = app.get("/api/v1/courses", None).await.body["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let mut bureau = Browser::new(&app);
+    bureau.log_in("13900000001", PASSWORD).await;
+    let lessons = format!("/admin/courses/{course}/lessons");
+    let upload = format!("/admin/courses/{course}/media");
+    bureau.get(&lessons).await;
+
+    // An MP4 of 2.5 MiB: three chunks, the last partial.
+    let mut video = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom".to_vec();
+    video.extend((0..(5 << 19) - video.len()).map(|i| (i * 7 % 251) as u8));
+    let sent = bureau
+        .multipart(&upload, &[], ("file", "心肺复苏演示.mp4", &video))
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.html);
+    let sent = bureau
+        .multipart(&upload, &[], ("file", "按压位置.png", PIXEL_PNG))
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.html);
+    let svg = b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>";
+    let refused = bureau
+        .multipart(&upload, &[], ("file", "图.png", svg))
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.html.contains("只能上传 PNG、JPEG"),
+        "{}",
+        refused.html
+    );
+
+    let page = bureau.get(&lessons).await;
+    let listed = attribute_values(&page.html, "data-media");
+    assert_eq!(listed.len(), 2, "the video and the image, not the SVG");
+    assert!(
+        page.html.contains("![按压位置.png](/media/"),
+        "{}",
+        page.html
+    );
+    let (image, video_id) = (&listed[0], &listed[1]);
+    assert!(
+        page.html
+            .contains(&format!("<code data-snippet>/media/{video_id}</code>"))
+    );
+
+    // A learner, signed in, fetches the whole video and ranges of it across chunk ends.
+    let (_, learner) = app.quick_candidate(571).await;
+    let fetch = async |range: Option<&str>, token: Option<&str>| {
+        let mut req = app.client.get(format!("{}/media/{video_id}", app.base));
+        if let Some(r) = range {
+            req = req.header("range", r);
+        }
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        (status, headers, resp.bytes().await.unwrap().to_vec())
+    };
+    let (status, headers, whole) = fetch(None, Some(&learner)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-type"], "video/mp4");
+    assert_eq!(headers["accept-ranges"], "bytes");
+    assert!(whole == video, "the whole file comes back as sent");
+    let (status, headers, part) = fetch(Some("bytes=1048570-2097160"), Some(&learner)).await;
+    assert_eq!(status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        headers["content-range"],
+        format!("bytes 1048570-2097160/{}", video.len())
+    );
+    assert!(
+        part == video[1048570..=2097160],
+        "a range across two chunk ends"
+    );
+    let (status, _, tail) = fetch(Some("bytes=-100"), Some(&learner)).await;
+    assert_eq!(status, StatusCode::PARTIAL_CONTENT);
+    assert!(tail == video[video.len() - 100..]);
+    let (status, headers, _) = fetch(Some("bytes=99999999-"), Some(&learner)).await;
+    assert_eq!(status, StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(headers["content-range"], format!("bytes */{}", video.len()));
+    let (status, _, _) = fetch(None, None).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "nobody signed in gets nothing"
+    );
+
+    // A lesson's video is the uploaded file; an image is not a video.
+    let lesson = |video_url: String| {
+        vec![
+            ("editing", "0".to_string()),
+            ("order", "1".to_string()),
+            ("module", "应急救护".to_string()),
+            ("title", "心肺复苏".to_string()),
+            ("required_minutes", "10".to_string()),
+            ("body", format!("看图：![按压位置](/media/{image})")),
+            ("video_url", video_url),
+            ("sources", "《中国心肺复苏专家共识》".to_string()),
+        ]
+    };
+    let form = lesson(format!("/media/{image}"));
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let not_video = bureau.post(&lessons, &form).await;
+    assert_eq!(not_video.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        not_video.html.contains("不是已上传的视频文件"),
+        "{}",
+        not_video.html
+    );
+    let form = lesson(format!("/media/{video_id}"));
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let saved = bureau.post(&lessons, &form).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.html);
+    let lesson_id = app
+        .get(&format!("/api/v1/courses/{course}/lessons"), Some(&token))
+        .await
+        .body["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let mut citizen = Browser::new(&app);
+    citizen.cookies.insert("sc_session".into(), learner.clone());
+    let shown = citizen.get(&format!("/study/lessons/{lesson_id}")).await;
+    assert!(
+        shown
+            .html
+            .contains(&format!("src=\"/media/{video_id}\" data-lesson-video")),
+        "{}",
+        shown.html
+    );
+    assert!(shown.html.contains(&format!("<img src=\"/media/{image}\"")));
+    // The image as a page fetches it, with the session cookie.
+    let img = citizen.get(&format!("/media/{image}")).await;
+    assert_eq!(img.status, StatusCode::OK);
+    assert_eq!(img.content_type, "image/png");
+
+    // Only the bureau uploads.
+    citizen.get(&lessons).await;
+    let not_bureau = citizen
+        .multipart(&upload, &[], ("file", "x.png", PIXEL_PNG))
+        .await;
+    assert_eq!(not_bureau.status, StatusCode::FORBIDDEN);
 }

@@ -227,6 +227,8 @@ async fn a_mock_exam_is_timed_graded_at_once_reviewed_after_and_feeds_the_wrong_
     let book = app.get("/api/v1/me/wrong-answers", Some(&me)).await;
     assert_eq!(book.body["total"], 1, "{}", book.text);
     assert_eq!(book.body["items"][0]["question_id"], cpr["question_id"]);
+    // It sends the learner back to the course the mock exam was of.
+    assert_eq!(book.body["items"][0]["course_id"], mockable);
     // Never an exam: no registration, no certificate.
     assert_eq!(
         app.get("/api/v1/registrations", Some(&me)).await.body["total"],

@@ -121,6 +121,11 @@ async fn practice_checks_at_once_keeps_a_wrong_answer_book_and_never_draws_exam_
     let book = app.get("/api/v1/me/wrong-answers", Some(&me)).await;
     assert_eq!(book.body["total"], 1);
     assert_eq!(book.body["items"][0]["question_id"], q);
+    assert_eq!(
+        book.body["items"][0]["course_id"],
+        json!(null),
+        "answered through the API without naming a course"
+    );
     assert!(
         book.body["items"][0].get("answer").is_none(),
         "retried without the key"
@@ -153,6 +158,18 @@ async fn the_practice_page_asks_again_when_nothing_is_chosen() {
     let bureau = app.bureau_admin().await;
     let open = app.create_bank(&bureau, "练习题库").await;
     app.import(&bureau, open, "native", NATIVE).await;
+    // An earlier course on the same bank: the book must not send the learner there.
+    let earlier = app
+        .post(
+            "/api/v1/courses",
+            Some(&bureau),
+            json!({"code": "PR-1", "title": "另一门课程", "category": "first_responder", "training_hours": 16,
+                   "pass_mark": 1.0, "time_limit_minutes": 30, "validity_months": 36,
+                   "blueprint": {"sections": [
+                       {"title": "单选", "kind": "single", "count": 1, "points": 1.0, "bank_id": open}]}}),
+        )
+        .await;
+    assert_eq!(earlier.status, StatusCode::CREATED, "{}", earlier.text);
     let course = app
         .post(
             "/api/v1/courses",
@@ -184,9 +201,42 @@ async fn the_practice_page_asks_again_when_nothing_is_chosen() {
     assert!(empty.html.contains("请先选择答案"), "{}", empty.html);
     assert_eq!(
         attribute_values(&empty.html, "data-practice-question"),
-        vec![question]
+        vec![question.clone()]
     );
     assert!(!empty.html.contains("data-practice-result"));
     let book = app.get("/api/v1/me/wrong-answers", Some(&token)).await;
     assert_eq!(book.body["total"], 0);
+
+    // Answered wrong on this course's practice page: the book sends the retry back to it.
+    let answer = attribute_values(&empty.html, "data-answer");
+    assert!(answer.is_empty(), "no key before an answer");
+    let mut wrong = None;
+    for key in ["A", "B"] {
+        let checked = me
+            .post(
+                "/study/practice/answers",
+                &[
+                    ("question_id", question.as_str()),
+                    ("course_id", course.as_str()),
+                    ("choice", key),
+                ],
+            )
+            .await;
+        if checked.html.contains("data-practice-result=\"wrong\"") {
+            wrong = Some(checked);
+            break;
+        }
+    }
+    assert!(wrong.is_some(), "one of A and B is wrong");
+    let book = me.get("/study/wrong-answers").await;
+    assert_eq!(
+        attribute_values(&book.html, "data-wrong-answer"),
+        vec![question.clone()]
+    );
+    assert!(
+        book.html
+            .contains(&format!("name=\"course_id\" value=\"{course}\"")),
+        "{}",
+        book.html
+    );
 }

@@ -39,7 +39,7 @@ pub use bank_pages::{
 };
 pub use certificate_pages::{certificates_list, reissue_certificate, revoke_certificate};
 pub use course_pages::{course_view, courses_list, create_course, update_course};
-pub use lesson_pages::{lessons_list as course_lessons, remove_lesson, save_lesson};
+pub use lesson_pages::{lessons_list as course_lessons, remove_lesson, save_lesson, upload_media};
 pub use people_pages::{link_person, people};
 pub use sitting_pages::{
     cancel_sitting, create_sitting, sitting_view, sittings_list, update_sitting,
