@@ -31,6 +31,9 @@ struct Args {
     timeline: Option<String>,
     /// Logins sent at once (argon2 on the server); every candidate at once for a login storm.
     login_concurrency: usize,
+    /// Idle connections the client keeps; beyond them, a finished request's connection is
+    /// closed and the next request opens a new one.
+    max_idle: usize,
 }
 
 fn args() -> Args {
@@ -47,6 +50,7 @@ fn args() -> Args {
         label: "run".into(),
         timeline: None,
         login_concurrency: 32,
+        max_idle: 1024,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -71,10 +75,26 @@ fn args() -> Args {
                     .expect("--login-concurrency")
                     .max(1)
             }
+            "--max-idle" => a.max_idle = value().parse().expect("--max-idle"),
             other => panic!("unknown flag {other}"),
         }
     }
     a
+}
+
+/// Connections this machine has opened so far (`Tcp: ActiveOpens` in /proc/net/snmp).
+fn tcp_active_opens() -> u64 {
+    let snmp = std::fs::read_to_string("/proc/net/snmp").unwrap_or_default();
+    let mut tcp = snmp.lines().filter(|l| l.starts_with("Tcp:"));
+    let (Some(names), Some(values)) = (tcp.next(), tcp.next()) else {
+        return 0;
+    };
+    names
+        .split_whitespace()
+        .zip(values.split_whitespace())
+        .find(|(name, _)| *name == "ActiveOpens")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0)
 }
 
 /// A small deterministic PRNG per candidate (no extra crate).
@@ -503,7 +523,7 @@ async fn main() {
         .collect();
     let n = phones.len();
     let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(1024)
+        .pool_max_idle_per_host(a.max_idle)
         .timeout(Duration::from_secs(60))
         .build()
         .unwrap();
@@ -525,6 +545,7 @@ async fn main() {
         "logging in {n} candidates, {} at a time…",
         a.login_concurrency
     );
+    let tcp_opened_before = tcp_active_opens();
     let login_started = Instant::now();
     let tokens: Vec<String> = {
         let sem = Arc::new(tokio::sync::Semaphore::new(a.login_concurrency));
@@ -891,6 +912,7 @@ async fn main() {
          - submitted: {} ({}); auto-submitted: {}; every attempt graded {:.1} s after the deadline\n\
          - acknowledged answers checked against graded attempts: {checked}; **lost: {lost}**; reload mismatches: {reload_mismatches}\n\
          - 503 server_busy answered and retried: {}\n\
+         - TCP connections opened on the machine during the run: {} (the client keeps {} idle)\n\
          - errors: {}\n",
         a.login_concurrency,
         a.start_window_ms,
@@ -903,6 +925,8 @@ async fn main() {
         played.iter().filter(|p| !p.submitted).count(),
         graded_after.max(0.0),
         BUSY_RETRIES.load(std::sync::atomic::Ordering::Relaxed),
+        tcp_active_opens().saturating_sub(tcp_opened_before),
+        a.max_idle,
         if stats.errors.is_empty() { "none".to_string() } else { format!("{:?}", stats.errors) },
     ));
     if let Some(samples) = &rss {
