@@ -322,8 +322,8 @@ fn file_stem(path: &std::path::Path) -> String {
 /// Reads every lesson under `folders` (a course's folder, or a folder of them), checks them
 /// all, then replaces each named course's lessons.
 async fn import_lessons(config: Config, folders: Vec<std::path::PathBuf>) -> anyhow::Result<()> {
-    use crate::study::{NewLesson, folder};
-    let mut by_course: std::collections::BTreeMap<String, Vec<NewLesson>> = Default::default();
+    use crate::study::folder::{self, LessonFile};
+    let mut by_course: std::collections::BTreeMap<String, Vec<LessonFile>> = Default::default();
     let mut problems = Vec::new();
     for root in &folders {
         let mut dirs = vec![root.clone()];
@@ -338,7 +338,7 @@ async fn import_lessons(config: Config, folders: Vec<std::path::PathBuf>) -> any
             match folder::read_dir(&dir) {
                 Ok(files) => {
                     for f in files {
-                        by_course.entry(f.course).or_default().push(f.lesson);
+                        by_course.entry(f.course.clone()).or_default().push(f);
                     }
                 }
                 Err(e) => problems.push(e),
@@ -367,8 +367,30 @@ async fn import_lessons(config: Config, folders: Vec<std::path::PathBuf>) -> any
             })?;
         courses.push(course);
     }
-    for (course, lessons) in courses.iter().zip(by_course.values()) {
-        let done = crate::study::replace_lessons(&state, course.id, lessons)
+    for (course, files) in courses.iter().zip(by_course.values()) {
+        // The files the lessons name, kept for the course (once, however often imported).
+        let mut uploaded = std::collections::HashMap::new();
+        for path in files.iter().flat_map(|f| &f.media) {
+            if uploaded.contains_key(path) {
+                continue;
+            }
+            let kept = crate::media::import_file(&state.db, course.id, path)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}: {e}; lessons not imported", path.display()))?;
+            uploaded.insert(path.clone(), kept.path());
+        }
+        if !uploaded.is_empty() {
+            println!(
+                "course {}: {} media file(s) kept",
+                course.code,
+                uploaded.len()
+            );
+        }
+        let lessons: Vec<_> = files
+            .iter()
+            .map(|f| f.with_media(&|p| uploaded.get(p).cloned()))
+            .collect();
+        let done = crate::study::replace_lessons(&state, course.id, &lessons)
             .await
             .map_err(|e| anyhow::anyhow!("course {}: {e}", course.code))?;
         println!(

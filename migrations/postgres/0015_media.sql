@@ -11,7 +11,8 @@ CREATE TABLE media (
     byte_count   BIGINT  NOT NULL DEFAULT 0,
     -- Hex SHA-256 of the whole file, the ETag; NULL until the upload is complete.
     sha256       TEXT,
-    uploaded_by  BIGINT  NOT NULL REFERENCES users (id),
+    -- Who uploaded it in the console; NULL when `safecert import-lessons` brought it.
+    uploaded_by  BIGINT REFERENCES users (id),
     created_at   TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX media_course ON media (course_id, id);

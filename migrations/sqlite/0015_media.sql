@@ -11,7 +11,8 @@ CREATE TABLE media (
     byte_count   INTEGER NOT NULL DEFAULT 0,
     -- Hex SHA-256 of the whole file, the ETag; NULL until the upload is complete.
     sha256       TEXT,
-    uploaded_by  INTEGER NOT NULL REFERENCES users (id),
+    -- Who uploaded it in the console; NULL when `safecert import-lessons` brought it.
+    uploaded_by  INTEGER REFERENCES users (id),
     created_at   TEXT    NOT NULL
 );
 CREATE INDEX media_course ON media (course_id, id);

@@ -14,6 +14,7 @@ pub mod store;
 use crate::{db::Db, error::AppError};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
+use std::path::Path;
 
 /// The size of a stored chunk, and so of the most read for one slice of a range.
 pub const CHUNK_BYTES: usize = 1 << 20;
@@ -155,7 +156,7 @@ pub enum UploadRefused {
 /// [`CHUNK_BYTES`] and each full chunk is written at once, so memory holds at most one chunk.
 pub struct Upload {
     course_id: i64,
-    uploaded_by: i64,
+    uploaded_by: Option<i64>,
     file_name: String,
     /// The row, once the first chunk told the kind.
     started: Option<(i64, MediaKind)>,
@@ -175,7 +176,8 @@ pub enum UploadError {
 }
 
 impl Upload {
-    pub fn new(course_id: i64, uploaded_by: i64, file_name: &str) -> Upload {
+    /// An upload for the course; `uploaded_by` is the console's user (none for an import).
+    pub fn new(course_id: i64, uploaded_by: Option<i64>, file_name: &str) -> Upload {
         Upload {
             course_id,
             uploaded_by,
@@ -255,6 +257,54 @@ impl Upload {
             tracing::warn!(media_id = id, error = %e, "a failed upload's chunks were not removed");
         }
     }
+}
+
+/// Keeps a file of a lesson folder for the course (`safecert import-lessons`), read a piece
+/// at a time; a file the course already holds (the same bytes) is not kept twice, so an
+/// import run again adds nothing.
+pub async fn import_file(db: &Db, course_id: i64, path: &Path) -> Result<Media, UploadError> {
+    use std::io::Read;
+    let unreadable = |e: std::io::Error| {
+        UploadError::Store(AppError::Internal(anyhow::anyhow!(
+            "{}: {e}",
+            path.display()
+        )))
+    };
+    let mut digest = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut file = std::fs::File::open(path).map_err(unreadable)?;
+    loop {
+        let n = file.read(&mut buf).map_err(unreadable)?;
+        if n == 0 {
+            break;
+        }
+        digest.update(&buf[..n]);
+    }
+    let sha256 = hex::encode(digest.finalize());
+    if let Some(kept) = store::same_in_course(db, course_id, &sha256).await? {
+        return Ok(kept);
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut upload = Upload::new(course_id, None, &name);
+    let mut file = std::fs::File::open(path).map_err(unreadable)?;
+    let stored = async {
+        loop {
+            let n = file.read(&mut buf).map_err(unreadable)?;
+            if n == 0 {
+                break;
+            }
+            upload.push(db, &buf[..n]).await?;
+        }
+        upload.finish(db).await
+    }
+    .await;
+    if stored.is_err() {
+        upload.abandon(db).await;
+    }
+    stored
 }
 
 /// A file name as shown (a path's last part, at most 100 characters, no control characters).

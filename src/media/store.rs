@@ -39,7 +39,7 @@ pub async fn begin(
     course_id: i64,
     kind: MediaKind,
     file_name: &str,
-    uploaded_by: i64,
+    uploaded_by: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<i64, AppError> {
     let id: i64 = with_pool!(db, pool => {
@@ -123,6 +123,23 @@ pub async fn of_course(db: &Db, course_id: i64, limit: i64) -> Result<Vec<Media>
             .await?
     });
     Ok(rows.into_iter().filter_map(MediaRow::media).collect())
+}
+
+/// A complete file of the course with these bytes (by their SHA-256), if one was kept.
+pub async fn same_in_course(
+    db: &Db,
+    course_id: i64,
+    sha256: &str,
+) -> Result<Option<Media>, AppError> {
+    let sql = format!("{SELECT_MEDIA} WHERE course_id = $1 AND sha256 = $2 ORDER BY id LIMIT 1");
+    let row: Option<MediaRow> = with_pool!(db, pool => {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(course_id)
+            .bind(sha256)
+            .fetch_optional(pool)
+            .await?
+    });
+    Ok(row.and_then(MediaRow::media))
 }
 
 /// One stored chunk.

@@ -1,10 +1,13 @@
 //! The lesson folder format (`safecert-lesson/1`, described in `lessons/README.md`): one
 //! folder per course, named by its code, one Markdown file per lesson with TOML front matter
-//! between `+++` lines. Used for the lessons shipped in the binary and for imports.
+//! between `+++` lines. Used for the lessons shipped in the binary and for imports. A lesson may
+//! name image and video files kept in the course folder's `media/` folder (`![说明](media/a.png)`,
+//! `video = "media/b.mp4"`); an import uploads them and writes their `/media/{id}` paths in.
 
 use super::NewLesson;
+use crate::media::MediaKind;
 use serde::Deserialize;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub const FORMAT: &str = "safecert-lesson/1";
 
@@ -28,6 +31,52 @@ struct FrontMatter {
 pub struct LessonFile {
     pub course: String,
     pub lesson: NewLesson,
+    /// The files of the folder's `media/` the lesson names (`media/a.png`), to upload; the
+    /// lesson's body and video still name them so until [`LessonFile::with_media`].
+    pub media: Vec<PathBuf>,
+}
+
+/// A reference to a file in the lesson folder's `media/`: `media/NAME`, NAME a plain file name.
+fn folder_media(reference: &str) -> Option<&str> {
+    reference
+        .strip_prefix("media/")
+        .filter(|name| !name.is_empty() && !name.contains(['/', '\\']) && !name.starts_with('.'))
+}
+
+/// The `media/NAME` references of a lesson body's links and images, in order, once each.
+fn body_media(body: &str) -> Vec<&str> {
+    let mut found: Vec<&str> = Vec::new();
+    for (at, _) in body.match_indices("](media/") {
+        let rest = &body[at + 2..];
+        let end = rest.find([')', ' ', '"']).unwrap_or(rest.len());
+        let reference = &rest[..end];
+        if folder_media(reference).is_some() && !found.contains(&reference) {
+            found.push(reference);
+        }
+    }
+    found
+}
+
+impl LessonFile {
+    /// The lesson with each `media/NAME` replaced by the path its upload got.
+    pub fn with_media(&self, uploaded: &dyn Fn(&Path) -> Option<String>) -> NewLesson {
+        let mut lesson = self.lesson.clone();
+        for path in &self.media {
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            let Some(to) = uploaded(path) else { continue };
+            let from = format!("media/{name}");
+            lesson.body = lesson
+                .body
+                .replace(&format!("]({from})"), &format!("]({to})"))
+                .replace(&format!("]({from} "), &format!("]({to} "));
+            if lesson.video_url.as_deref() == Some(from.as_str()) {
+                lesson.video_url = Some(to.clone());
+            }
+        }
+        lesson
+    }
 }
 
 /// Reads one lesson file; the error says what is wrong, in Chinese, for `name`.
@@ -60,14 +109,63 @@ pub fn parse(name: &str, text: &str) -> Result<LessonFile, String> {
         video_url: video,
         sources: front.sources,
     };
-    lesson.check().map_err(|e| match e {
+    // A video in the folder is checked once it is uploaded and has its path.
+    let folder_video = lesson.video_url.as_deref().and_then(folder_media).is_some();
+    let checked = NewLesson {
+        video_url: lesson.video_url.clone().filter(|_| !folder_video),
+        ..lesson.clone()
+    };
+    checked.check().map_err(|e| match e {
         crate::error::AppError::Invalid(invalid) => format!("{name}：{}", invalid.reason),
         other => format!("{name}：{other}"),
     })?;
+    let mut media: Vec<PathBuf> = body_media(&lesson.body)
+        .into_iter()
+        .map(PathBuf::from)
+        .collect();
+    if folder_video {
+        media.push(PathBuf::from(lesson.video_url.clone().unwrap_or_default()));
+    }
     Ok(LessonFile {
         course: front.course.trim().to_string(),
         lesson,
+        media,
     })
+}
+
+/// Checks that each file a lesson names is in the folder and is an image or a video a page
+/// shows (a video where the lesson's video is); makes its path whole.
+fn find_media(dir: &Path, name: &str, file: &mut LessonFile) -> Result<(), String> {
+    let video = file.lesson.video_url.clone();
+    for path in &mut file.media {
+        let reference = path.display().to_string();
+        let whole = dir.join(&*path);
+        let mut head = [0u8; 16];
+        let read = std::fs::File::open(&whole).and_then(|mut f| {
+            use std::io::Read;
+            f.read(&mut head)
+        });
+        let kind = match read {
+            Ok(n) => MediaKind::sniff(&head[..n]),
+            Err(_) => return Err(format!("{name}：引用的文件 {reference} 不在课程文件夹中")),
+        };
+        let Some(kind) = kind else {
+            return Err(format!(
+                "{name}：{reference} 不是 PNG、JPEG、GIF、WebP 图片或 MP4、WebM 视频"
+            ));
+        };
+        if video.as_deref() == Some(reference.as_str()) && !kind.is_video() {
+            return Err(format!("{name}：video 指向的 {reference} 不是视频文件"));
+        }
+        let size = std::fs::metadata(&whole).map(|m| m.len()).unwrap_or(0);
+        if size > kind.max_bytes() {
+            return Err(format!(
+                "{name}：{reference} 太大（图片不超过 10 MB，视频不超过 500 MB）"
+            ));
+        }
+        *path = whole;
+    }
+    Ok(())
 }
 
 /// Reads every `*.md` lesson in `dir` (not its README), in file-name order.
@@ -86,7 +184,10 @@ pub fn read_dir(dir: &Path) -> Result<Vec<LessonFile>, String> {
         .map(|path| {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| format!("{}：无法读取：{e}", path.display()))?;
-            parse(&path.display().to_string(), &text)
+            let name = path.display().to_string();
+            let mut file = parse(&name, &text)?;
+            find_media(dir, &name, &mut file)?;
+            Ok(file)
         })
         .collect()
 }
@@ -203,5 +304,39 @@ mod tests {
         assert!(err.contains("学习时长"), "{err}");
         let err = parse("x.md", "+++\nformat = \"other/2\"\n+++\n正文").unwrap_err();
         assert!(err.contains("x.md"), "{err}");
+    }
+
+    #[test]
+    fn a_lesson_names_files_of_its_folder_and_gets_their_paths() {
+        let file = parse(
+            "x.md",
+            "+++\nformat = \"safecert-lesson/1\"\ncourse = \"FR\"\nmodule = \"m\"\norder = 1\ntitle = \"t\"\n\
+             required_minutes = 5\nvideo = \"media/cpr.mp4\"\n+++\n看图：![按压](media/hands.png) 再看 ![按压](media/hands.png)\n\
+             [外链](https://www.mem.gov.cn/) ![坏](media/../secret.png)",
+        )
+        .unwrap();
+        assert_eq!(
+            file.media,
+            [
+                PathBuf::from("media/hands.png"),
+                PathBuf::from("media/cpr.mp4")
+            ]
+        );
+        let lesson = file.with_media(&|p| {
+            Some(
+                if p.ends_with("cpr.mp4") {
+                    "/media/7"
+                } else {
+                    "/media/6"
+                }
+                .to_string(),
+            )
+        });
+        assert_eq!(lesson.video_url.as_deref(), Some("/media/7"));
+        assert_eq!(
+            lesson.body,
+            "看图：![按压](/media/6) 再看 ![按压](/media/6)\n[外链](https://www.mem.gov.cn/) ![坏](media/../secret.png)"
+        );
+        assert!(lesson.check().is_ok());
     }
 }

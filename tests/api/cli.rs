@@ -396,3 +396,87 @@ async fn import_lessons_reads_the_folder_format_checks_everything_first_and_reim
         16 * 45 * 60
     );
 }
+
+/// A lesson folder's `media/` files are imported with its lessons: the lessons name them by
+/// their served paths, a missing file refuses the import naming it, and importing again keeps
+/// no second copy.
+#[tokio::test]
+async fn import_lessons_keeps_the_folders_images_and_videos() {
+    let env = TestEnv::new().await;
+    let state = safecert::startup::build_state(env.config()).await.unwrap();
+    safecert::shipped::load_if_empty(&state).await.unwrap();
+    let fr = safecert::courses::store::course_by_code(&state.db, "FR-THEORY")
+        .await
+        .unwrap()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let course_dir = dir.path().join("FR-THEORY");
+    std::fs::create_dir_all(course_dir.join("media")).unwrap();
+    std::fs::write(
+        course_dir.join("01-cpr.md"),
+        "+++\nformat = \"safecert-lesson/1\"\ncourse = \"FR-THEORY\"\nmodule = \"应急救护\"\norder = 1\n\
+         title = \"心肺复苏\"\nrequired_minutes = 20\nvideo = \"media/cpr.mp4\"\nsources = [\"《中国心肺复苏专家共识》\"]\n+++\n\n\
+         按压位置：![按压位置](media/hands.png)\n",
+    )
+    .unwrap();
+    let import = || safecert(&env, &["import-lessons", &dir.path().display().to_string()]);
+    // The image is missing: refused, naming it.
+    let mut video = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom".to_vec();
+    video.extend(std::iter::repeat_n(7u8, 3 << 19));
+    std::fs::write(course_dir.join("media/cpr.mp4"), &video).unwrap();
+    let refused = import();
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("media/hands.png"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(
+        safecert::study::store::lessons_of(&state.db, fr.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    std::fs::write(
+        course_dir.join("media/hands.png"),
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0",
+    )
+    .unwrap();
+    let done = import();
+    assert!(done.status.success(), "{}", stderr(&done));
+    assert!(
+        stdout(&done).contains("2 media file(s) kept"),
+        "{}",
+        stdout(&done)
+    );
+    let kept = safecert::media::store::of_course(&state.db, fr.id, 10)
+        .await
+        .unwrap();
+    assert_eq!(kept.len(), 2);
+    let image = kept.iter().find(|m| !m.kind.is_video()).unwrap();
+    let movie = kept.iter().find(|m| m.kind.is_video()).unwrap();
+    assert_eq!(movie.byte_count, video.len() as u64);
+    let lesson = &safecert::study::store::lessons_of(&state.db, fr.id)
+        .await
+        .unwrap()[0];
+    assert_eq!(lesson.video_url.as_deref(), Some(movie.path().as_str()));
+    assert!(
+        lesson
+            .body
+            .contains(&format!("![按压位置]({})", image.path())),
+        "{}",
+        lesson.body
+    );
+
+    // Again: the same files, no second copy.
+    let again = import();
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(
+        safecert::media::store::of_course(&state.db, fr.id, 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+}

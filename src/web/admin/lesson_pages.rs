@@ -359,7 +359,11 @@ pub async fn upload_media(
     let Some(field) = field else {
         return failed(StatusCode::BAD_REQUEST, "请选择要上传的图片或视频。".into()).await;
     };
-    let mut upload = Upload::new(course_id, caller.user_id, field.file_name().unwrap_or(""));
+    let mut upload = Upload::new(
+        course_id,
+        Some(caller.user_id),
+        field.file_name().unwrap_or(""),
+    );
     let mut reader = field.into_async_read();
     let mut buf = vec![0u8; 64 * 1024];
     let received: Result<(), UploadError> = loop {
