@@ -108,8 +108,7 @@ struct ConsolePage<'a> {
     days: Option<i64>,
     /// The expiry filters offered: (days, chosen).
     filters: Vec<(i64, bool)>,
-    page: i64,
-    pages: i64,
+    pager: super::Pager,
     /// The courses staff may be required to hold, for the compliance check: (id, title, chosen).
     courses: Vec<(i64, String, bool)>,
     /// Staff whose certificate of the chosen course is missing, expired or expiring within
@@ -265,8 +264,12 @@ pub async fn console(
                 .into_iter()
                 .map(|d| (d, days == Some(d)))
                 .collect(),
-            page,
-            pages: ((total + PAGE - 1) / PAGE).max(1),
+            pager: super::Pager::new(
+                page,
+                ((total + PAGE - 1) / PAGE).max(1),
+                "/enterprise?page=",
+                days.map(|d| format!("&days={d}")).unwrap_or_default(),
+            ),
             courses: course_choices,
             compliance,
             compliance_days: days.unwrap_or(30),

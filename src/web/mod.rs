@@ -131,6 +131,35 @@ pub fn routes(route: Route) -> Route {
         .at("/assets/:name", get(assets::asset))
 }
 
+/// A paged list's links (`pager.html`): the page shown, how many there are, and the address
+/// of page n, `{before}{n}{after}` (what follows keeps the list's filters).
+pub struct Pager {
+    pub page: i64,
+    pub pages: i64,
+    before: String,
+    after: String,
+}
+
+impl Pager {
+    pub fn new(
+        page: i64,
+        pages: i64,
+        before: impl Into<String>,
+        after: impl Into<String>,
+    ) -> Pager {
+        Pager {
+            page,
+            pages,
+            before: before.into(),
+            after: after.into(),
+        }
+    }
+
+    pub fn href(&self, page: i64) -> String {
+        format!("{}{page}{}", self.before, self.after)
+    }
+}
+
 /// What every page's frame needs: who is signed in and the cross-site token for its forms.
 pub struct Layout {
     pub csrf: String,

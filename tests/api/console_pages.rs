@@ -1504,3 +1504,56 @@ async fn the_bureau_uploads_a_lessons_video_that_learners_stream_in_ranges() {
         .await;
     assert_eq!(not_bureau.status, StatusCode::FORBIDDEN);
 }
+
+/// A bank's questions page fifty at a time, and the page links keep the search: page 2 of a
+/// search for 灭火 is page 2 of that search.
+#[tokio::test]
+async fn a_long_search_in_a_bank_pages_with_its_words_kept() {
+    let app = spawn_app().await;
+    app.bureau_admin().await;
+    let mut bureau = Browser::new(&app);
+    bureau.log_in("13900000001", PASSWORD).await;
+    let bank_path = bureau
+        .post("/admin/banks", &[("name", "翻页测试题库")])
+        .await
+        .location;
+    let mut file = String::from("// 消防安全\n");
+    for n in 1..=55 {
+        file.push_str(&format!(
+            "::P-{n:02}:: 第 {n} 题：灭火器压力表指针在哪个区域表示可用？ {{=绿色区域 ~红色区域 ~黄色区域}}\n\n"
+        ));
+    }
+    file.push_str("::P-99:: 触电者倒地时首先应当？ {=切断电源 ~用手拉开}\n");
+    let imported = bureau
+        .multipart(
+            &format!("{bank_path}/import"),
+            &[("format", "gift")],
+            ("file", "p.gift", file.as_bytes()),
+        )
+        .await;
+    assert_eq!(imported.status, StatusCode::OK, "{}", imported.html);
+
+    let first = bureau
+        .get(&format!("{bank_path}?q=%E7%81%AD%E7%81%AB"))
+        .await; // 灭火
+    assert_eq!(attribute_values(&first.html, "data-question-id").len(), 50);
+    assert!(first.html.contains("第 1 / 2 页"), "{}", first.html);
+    assert!(!first.html.contains(">上一页<"));
+    // askama writes & in an attribute as &#38;.
+    let next = format!("{bank_path}?page=2&#38;q=%E7%81%AD%E7%81%AB");
+    assert!(
+        first.html.contains(&format!("href=\"{next}\"")),
+        "{}",
+        first.html
+    );
+    let second = bureau.get(&next.replace("&#38;", "&")).await;
+    assert_eq!(
+        attribute_values(&second.html, "data-question-id").len(),
+        5,
+        "the rest of the search, not of the bank"
+    );
+    assert!(second.html.contains(&format!(
+        "href=\"{bank_path}?page=1&#38;q=%E7%81%AD%E7%81%AB\">上一页"
+    )));
+    assert!(!second.html.contains(">下一页<"));
+}

@@ -70,14 +70,12 @@ struct BankPage<'a> {
     bank: Bank,
     questions: Vec<QuestionRow>,
     total: i64,
-    page: i64,
-    pages: i64,
+    pager: Pager,
     /// The outcome of an import just sent, if any.
     imported: Option<String>,
     issues: Vec<Issue>,
-    /// The words searched for, and as they go in a link.
+    /// The words searched for.
     query: String,
-    query_url: String,
 }
 
 /// What a bank page shows beside its questions.
@@ -128,6 +126,13 @@ async fn bank_page(
             version: q.version,
         })
         .collect();
+    let query_url: String = url::form_urlencoded::byte_serialize(query.as_bytes()).collect();
+    let pager = Pager::new(
+        page,
+        pages(total),
+        format!("/admin/banks/{}?page=", bank.id),
+        format!("&q={query_url}"),
+    );
     render_with(
         state,
         layout,
@@ -137,11 +142,9 @@ async fn bank_page(
             bank,
             questions,
             total,
-            page,
-            pages: pages(total),
+            pager,
             imported,
             issues,
-            query_url: url::form_urlencoded::byte_serialize(query.as_bytes()).collect(),
             query,
         },
     )

@@ -3,7 +3,7 @@
 //! time) and sittings (schedule, see bookings, cancel). Every handler lets in the bureau only;
 //! the domain functions it calls are the ones the JSON API calls.
 
-use super::{Layout, form_sender, local, problem, refused, render, render_with, to_login};
+use super::{Layout, Pager, form_sender, local, problem, refused, render, render_with, to_login};
 use crate::{
     AppState,
     auth::Caller,
@@ -109,8 +109,7 @@ struct HomePage<'a> {
     banks: Vec<Bank>,
     banks_total: i64,
     courses: i64,
-    page: i64,
-    pages: i64,
+    pager: Pager,
 }
 
 /// The console's front page: the banks (paged) with a form to add one, and the other areas.
@@ -144,8 +143,7 @@ pub async fn home(
             banks,
             banks_total,
             courses,
-            page,
-            pages: pages(banks_total),
+            pager: Pager::new(page, pages(banks_total), "/admin?page=", ""),
         },
     )
 }

@@ -57,8 +57,7 @@ struct SittingsPage<'a> {
     sittings: Vec<SittingRow>,
     courses: Vec<CourseChoice>,
     total: i64,
-    page: i64,
-    pages: i64,
+    pager: Pager,
 }
 
 /// Sittings from a day ago on, soonest first, with the schedule form.
@@ -122,8 +121,7 @@ pub async fn sittings_list(
                 })
                 .collect(),
             total,
-            page,
-            pages: pages(total),
+            pager: Pager::new(page, pages(total), "/admin/sittings?page=", ""),
         },
     )
 }
@@ -265,8 +263,7 @@ struct SittingPage<'a> {
     booked: i64,
     proctors: Vec<ProctorChoice>,
     bookings: Vec<BookingRow>,
-    page: i64,
-    pages: i64,
+    pager: Pager,
     notice: Option<&'static str>,
 }
 
@@ -359,8 +356,12 @@ pub async fn sitting_view(
                 })
                 .collect(),
             bookings,
-            page,
-            pages: pages(total),
+            pager: Pager::new(
+                page,
+                pages(total),
+                format!("/admin/sittings/{id}?page="),
+                "",
+            ),
             notice: q
                 .saved
                 .map(|_| "场次已更新；时间或地点有变时，已报名的考生会收到邮件。"),
