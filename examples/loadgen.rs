@@ -34,6 +34,9 @@ struct Args {
     /// Idle connections the client keeps; beyond them, a finished request's connection is
     /// closed and the next request opens a new one.
     max_idle: usize,
+    /// TCP_USER_TIMEOUT on the client's sockets, in seconds (0: none, as a browser). reqwest
+    /// 0.12 sets 30 s by default.
+    tcp_user_timeout_s: u64,
 }
 
 fn args() -> Args {
@@ -51,6 +54,7 @@ fn args() -> Args {
         timeline: None,
         login_concurrency: 32,
         max_idle: 1024,
+        tcp_user_timeout_s: 0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -76,6 +80,9 @@ fn args() -> Args {
                     .max(1)
             }
             "--max-idle" => a.max_idle = value().parse().expect("--max-idle"),
+            "--tcp-user-timeout-s" => {
+                a.tcp_user_timeout_s = value().parse().expect("--tcp-user-timeout-s")
+            }
             other => panic!("unknown flag {other}"),
         }
     }
@@ -524,6 +531,9 @@ async fn main() {
     let n = phones.len();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(a.max_idle)
+        // Browsers set no TCP_USER_TIMEOUT; reqwest's default of 30 s aborted established
+        // connections that waited in a login storm (bench/README.md).
+        .tcp_user_timeout(Some(Duration::from_secs(a.tcp_user_timeout_s)).filter(|t| !t.is_zero()))
         .timeout(Duration::from_secs(60))
         .build()
         .unwrap();

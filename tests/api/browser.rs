@@ -1086,6 +1086,8 @@ async fn a_bureau_admin_builds_an_exam_that_a_citizen_books(app: &TestApp, drive
     let pages = [
         (format!("/admin/questions/{question}"), "admin-question"),
         (format!("/admin/sittings/{sitting}"), "admin-sitting"),
+        (format!("/admin/courses/{course}"), "admin-course"),
+        (format!("/admin/courses/{course}/lessons"), "admin-lessons"),
         ("/admin/certificates?q=BA".to_string(), "admin-certificates"),
         (format!("/admin/people?q={}", phone(601)), "admin-people"),
     ];
