@@ -257,6 +257,33 @@ async fn study_where(
         .collect())
 }
 
+/// A new lesson: $1 its course, $2 its order, $3–$8 its fields, $9 the time. An order the
+/// course has already is left as it is.
+const INSERT_LESSON: &str = "INSERT INTO lessons (course_id, position, module, title, body, \
+     required_seconds, video_url, sources, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) ON CONFLICT (course_id, position) DO NOTHING";
+
+/// The lesson at $1 course, $2 order rewritten with $3–$8 at $9, if it is at revision $10.
+const UPDATE_LESSON: &str = "UPDATE lessons SET module = $3, title = $4, body = $5, \
+     required_seconds = $6, video_url = $7, sources = $8, updated_at = $9, revision = revision + 1 \
+     WHERE course_id = $1 AND position = $2 AND revision = $10";
+
+/// `$1`–`$9` of [`INSERT_LESSON`] and [`UPDATE_LESSON`], on either backend.
+macro_rules! bind_lesson {
+    ($sql:expr, $course_id:expr, $lesson:expr, $sources:expr, $now:expr) => {
+        sqlx::query($sql)
+            .bind($course_id)
+            .bind($lesson.position)
+            .bind(&$lesson.module)
+            .bind(&$lesson.title)
+            .bind(&$lesson.body)
+            .bind($lesson.required_seconds)
+            .bind(&$lesson.video_url)
+            .bind($sources)
+            .bind($now)
+    };
+}
+
 /// Writes a course's lessons as an import gives them (see `super::replace_lessons`).
 pub async fn replace_lessons(
     db: &Db,
@@ -274,51 +301,29 @@ pub async fn replace_lessons(
             .bind(course_id)
             .execute(&mut *tx)
             .await?;
-        let existing: Vec<(i64, i64)> =
-            sqlx::query_as("SELECT id, position FROM lessons WHERE course_id = $1")
+        let existing: Vec<(i64, i64, i64)> =
+            sqlx::query_as("SELECT id, position, revision FROM lessons WHERE course_id = $1")
                 .bind(course_id)
                 .fetch_all(&mut *tx)
                 .await?;
-        let by_position: HashMap<i64, i64> = existing.iter().map(|(id, p)| (*p, *id)).collect();
+        let revision_at: HashMap<i64, i64> = existing.iter().map(|(_, p, r)| (*p, *r)).collect();
         for lesson in lessons {
             let sources = serde_json::to_string(&lesson.sources).expect("strings serialise");
-            if let Some(id) = by_position.get(&lesson.position) {
-                sqlx::query(
-                    "UPDATE lessons SET module = $1, title = $2, body = $3, required_seconds = $4, \
-                     video_url = $5, sources = $6, updated_at = $7, revision = revision + 1 WHERE id = $8",
-                )
-                .bind(&lesson.module)
-                .bind(&lesson.title)
-                .bind(&lesson.body)
-                .bind(lesson.required_seconds)
-                .bind(&lesson.video_url)
-                .bind(&sources)
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            if let Some(revision) = revision_at.get(&lesson.position) {
+                bind_lesson!(UPDATE_LESSON, course_id, lesson, &sources, now)
+                    .bind(revision)
+                    .execute(&mut *tx)
+                    .await?;
                 summary.updated += 1;
             } else {
-                sqlx::query(
-                    "INSERT INTO lessons (course_id, position, module, title, body, required_seconds, \
-                     video_url, sources, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
-                )
-                .bind(course_id)
-                .bind(lesson.position)
-                .bind(&lesson.module)
-                .bind(&lesson.title)
-                .bind(&lesson.body)
-                .bind(lesson.required_seconds)
-                .bind(&lesson.video_url)
-                .bind(&sources)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+                bind_lesson!(INSERT_LESSON, course_id, lesson, &sources, now)
+                    .execute(&mut *tx)
+                    .await?;
                 summary.added += 1;
             }
         }
         let named: std::collections::HashSet<i64> = lessons.iter().map(|l| l.position).collect();
-        for (id, position) in existing.iter().filter(|(_, p)| !named.contains(p)) {
+        for (id, position, _) in existing.iter().filter(|(_, p, _)| !named.contains(p)) {
             let studied: i64 = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM lesson_progress WHERE lesson_id = $1",
             )
@@ -354,22 +359,9 @@ pub async fn add_lesson(
 ) -> Result<bool, AppError> {
     let sources = serde_json::to_string(&lesson.sources).expect("strings serialise");
     let added = with_pool!(db, pool => {
-        sqlx::query(
-            "INSERT INTO lessons (course_id, position, module, title, body, required_seconds, \
-             video_url, sources, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
-             ON CONFLICT (course_id, position) DO NOTHING",
-        )
-        .bind(course_id)
-        .bind(lesson.position)
-        .bind(&lesson.module)
-        .bind(&lesson.title)
-        .bind(&lesson.body)
-        .bind(lesson.required_seconds)
-        .bind(&lesson.video_url)
-        .bind(&sources)
-        .bind(now)
-        .execute(pool)
-        .await?
+        bind_lesson!(INSERT_LESSON, course_id, lesson, &sources, now)
+            .execute(pool)
+            .await?
         .rows_affected()
     });
     Ok(added == 1)
@@ -386,23 +378,10 @@ pub async fn rewrite_lesson(
 ) -> Result<bool, AppError> {
     let sources = serde_json::to_string(&lesson.sources).expect("strings serialise");
     let written = with_pool!(db, pool => {
-        sqlx::query(
-            "UPDATE lessons SET module = $1, title = $2, body = $3, required_seconds = $4, \
-             video_url = $5, sources = $6, updated_at = $7, revision = revision + 1 \
-             WHERE course_id = $8 AND position = $9 AND revision = $10",
-        )
-        .bind(&lesson.module)
-        .bind(&lesson.title)
-        .bind(&lesson.body)
-        .bind(lesson.required_seconds)
-        .bind(&lesson.video_url)
-        .bind(&sources)
-        .bind(now)
-        .bind(course_id)
-        .bind(lesson.position)
-        .bind(revision)
-        .execute(pool)
-        .await?
+        bind_lesson!(UPDATE_LESSON, course_id, lesson, &sources, now)
+            .bind(revision)
+            .execute(pool)
+            .await?
         .rows_affected()
     });
     Ok(written == 1)
