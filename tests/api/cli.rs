@@ -332,8 +332,8 @@ async fn seed_district_refuses_production_and_its_reports_add_up_to_what_it_wrot
     assert_eq!(density.rows.len(), 11);
 }
 
-#[tokio::test]
-async fn import_lessons_reads_the_folder_format_checks_everything_first_and_reimports_in_place() {
+/// A database with the shipped banks and courses, its state, and the first-responder course.
+async fn with_shipped_courses() -> (TestEnv, safecert::AppState, safecert::courses::Course) {
     let env = TestEnv::new().await;
     let state = safecert::startup::build_state(env.config()).await.unwrap();
     safecert::shipped::load_if_empty(&state).await.unwrap();
@@ -341,6 +341,12 @@ async fn import_lessons_reads_the_folder_format_checks_everything_first_and_reim
         .await
         .unwrap()
         .unwrap();
+    (env, state, fr)
+}
+
+#[tokio::test]
+async fn import_lessons_reads_the_folder_format_checks_everything_first_and_reimports_in_place() {
+    let (env, state, fr) = with_shipped_courses().await;
 
     // One good lesson and one broken one: nothing is written, and the error names the file.
     let dir = tempfile::tempdir().unwrap();
@@ -402,13 +408,7 @@ async fn import_lessons_reads_the_folder_format_checks_everything_first_and_reim
 /// no second copy.
 #[tokio::test]
 async fn import_lessons_keeps_the_folders_images_and_videos() {
-    let env = TestEnv::new().await;
-    let state = safecert::startup::build_state(env.config()).await.unwrap();
-    safecert::shipped::load_if_empty(&state).await.unwrap();
-    let fr = safecert::courses::store::course_by_code(&state.db, "FR-THEORY")
-        .await
-        .unwrap()
-        .unwrap();
+    let (env, state, fr) = with_shipped_courses().await;
     let dir = tempfile::tempdir().unwrap();
     let course_dir = dir.path().join("FR-THEORY");
     std::fs::create_dir_all(course_dir.join("media")).unwrap();

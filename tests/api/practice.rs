@@ -158,29 +158,24 @@ async fn the_practice_page_asks_again_when_nothing_is_chosen() {
     let bureau = app.bureau_admin().await;
     let open = app.create_bank(&bureau, "练习题库").await;
     app.import(&bureau, open, "native", NATIVE).await;
+    // A course of one single-choice question from the bank.
+    let course_on_bank = async |code: &str, title: &str| {
+        let made = app
+            .post(
+                "/api/v1/courses",
+                Some(&bureau),
+                json!({"code": code, "title": title, "category": "first_responder", "training_hours": 16,
+                       "pass_mark": 1.0, "time_limit_minutes": 30, "validity_months": 36,
+                       "blueprint": {"sections": [
+                           {"title": "单选", "kind": "single", "count": 1, "points": 1.0, "bank_id": open}]}}),
+            )
+            .await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+        made
+    };
     // An earlier course on the same bank: the book must not send the learner there.
-    let earlier = app
-        .post(
-            "/api/v1/courses",
-            Some(&bureau),
-            json!({"code": "PR-1", "title": "另一门课程", "category": "first_responder", "training_hours": 16,
-                   "pass_mark": 1.0, "time_limit_minutes": 30, "validity_months": 36,
-                   "blueprint": {"sections": [
-                       {"title": "单选", "kind": "single", "count": 1, "points": 1.0, "bank_id": open}]}}),
-        )
-        .await;
-    assert_eq!(earlier.status, StatusCode::CREATED, "{}", earlier.text);
-    let course = app
-        .post(
-            "/api/v1/courses",
-            Some(&bureau),
-            json!({"code": "PR-2", "title": "练习课程", "category": "first_responder", "training_hours": 16,
-                   "pass_mark": 1.0, "time_limit_minutes": 30, "validity_months": 36,
-                   "blueprint": {"sections": [
-                       {"title": "单选", "kind": "single", "count": 1, "points": 1.0, "bank_id": open}]}}),
-        )
-        .await;
-    assert_eq!(course.status, StatusCode::CREATED, "{}", course.text);
+    course_on_bank("PR-1", "另一门课程").await;
+    let course = course_on_bank("PR-2", "练习课程").await;
     let course = course.body["id"].as_i64().unwrap().to_string();
     let (_, token) = app.quick_candidate(3).await;
     let mut me = Browser::new(&app);
