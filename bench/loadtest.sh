@@ -8,7 +8,8 @@
 #   bench/loadtest.sh postgres 200 --think-ms 0 --passes 20   # saturation
 #
 # Extra arguments go to the load generator (examples/loadgen.rs). MINUTES sets how long the
-# sitting stays open (the deadline); PORT the server's port.
+# sitting stays open (the deadline); PORT the server's port; LOAD_DIR where the run's data
+# directory (the SQLite file) is made (/tmp; /dev/shm puts it in memory, to tell the disk's share).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 backend=${1:?embedded or postgres}
@@ -16,7 +17,7 @@ n=${2:?number of candidates}
 shift 2
 port=${PORT:-18090}
 minutes=${MINUTES:-$((3 + n / 1500))}
-work=$(mktemp -d /tmp/safecert-load.XXXXXX)
+work=$(mktemp -d "${LOAD_DIR:-/tmp}"/safecert-load.XXXXXX)
 
 bin=${CARGO_TARGET_DIR:-target}/release
 cargo build --release --quiet

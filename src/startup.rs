@@ -104,6 +104,11 @@ impl Application {
         let books = tokio::spawn(crate::reports::books::run(
             self.state.clone(),
             Duration::from_secs(300),
+            stopped.clone(),
+        ));
+        let checkpoints = tokio::spawn(crate::db::run_checkpoints(
+            self.state.db.clone(),
+            Duration::from_secs(1),
             stopped,
         ));
         tracing::info!(
@@ -124,6 +129,7 @@ impl Application {
         let _ = sweeper.await;
         let _ = reminders.await;
         let _ = books.await;
+        let _ = checkpoints.await;
         self.state.db.close().await;
         tracing::info!("stopped");
         Ok(result?)

@@ -1270,3 +1270,59 @@ async fn loadtest_seeding_books_candidates_who_can_take_the_exam() {
         live.text
     );
 }
+
+/// On SQLite the log is copied back into the database file by a job of its own, not by the
+/// commits of a running exam (bench/README.md): a started attempt and its saved answer reach
+/// the file itself within seconds, though the log is far below the size at which a commit
+/// would copy it.
+#[tokio::test]
+async fn on_sqlite_an_exams_writes_reach_the_database_file_without_a_commit_copying_the_log() {
+    let app = spawn_app().await;
+    if !matches!(app.state.db, safecert::db::Db::Sqlite { .. }) {
+        eprintln!("skipped: SQLite only");
+        return;
+    }
+    let exam = app.exam(Duration::hours(1), 1, false).await;
+    let token = app.booked_candidate(exam.sitting, 1).await;
+    let start = app
+        .post(
+            &format!("/api/v1/sittings/{}/attempts", exam.sitting),
+            Some(&token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(start.status, StatusCode::CREATED, "{}", start.text);
+    let attempt = start.body["id"].as_i64().unwrap();
+    let keys = app.keys(attempt).await;
+    app.save(&token, attempt, 1, &[&keys[0][0]], 1).await;
+    let local_journal = app.state.live.kind() == "in_process";
+
+    // `immutable=1` reads the file alone, as if no log existed.
+    let file = app.data_dir().join("safecert.db");
+    // A read that meets a page being copied in counts as "not yet".
+    let in_file = || async {
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&file)
+            .immutable(true)
+            .read_only(true);
+        let mut conn = sqlx::ConnectOptions::connect(&options).await.ok()?;
+        let attempts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM attempts WHERE id = $1")
+            .bind(attempt)
+            .fetch_one(&mut conn)
+            .await
+            .ok()?;
+        let answers: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM live_answers WHERE attempt_id = $1")
+                .bind(attempt)
+                .fetch_one(&mut conn)
+                .await
+                .ok()?;
+        Some(attempts == 1 && (answers == 1 || !local_journal))
+    };
+    let mut waited = 0;
+    while in_file().await != Some(true) {
+        waited += 1;
+        assert!(waited < 100, "the attempt never reached the database file");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

@@ -454,6 +454,11 @@ impl TestApp {
         serve(TestEnv { vars, ..env }).await
     }
 
+    /// The app's data directory (its SQLite file, when it has one).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._data_dir.as_ref().expect("data dir").path()
+    }
+
     /// Talks to an app running elsewhere (a child process) at `base`, with `state` opened on
     /// the same database for assertions.
     pub fn remote(base: String, state: AppState, env: TestEnv) -> TestApp {
