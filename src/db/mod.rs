@@ -91,10 +91,16 @@ impl Db {
                 Ok(Db::Sqlite { pool, writer })
             }
             DatabaseKind::Postgres => {
+                // No JIT compilation: it starts on a query's estimated cost, and the reports
+                // over a district's data are estimated costly enough while running for tens
+                // to hundreds of milliseconds, of which compiling took 15-100 ms
+                // (bench/README.md).
+                let options = sqlx::postgres::PgConnectOptions::from_str(&config.database_url)?
+                    .options([("jit", "off")]);
                 let pool = PgPoolOptions::new()
                     .max_connections(config.max_db_connections)
                     .acquire_timeout(Duration::from_secs(5))
-                    .connect(&config.database_url)
+                    .connect_with(options)
                     .await?;
                 Ok(Db::Postgres(pool))
             }
