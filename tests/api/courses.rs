@@ -486,13 +486,7 @@ async fn the_bureau_changes_a_course_but_not_the_paper_of_one_being_sat() {
 
     // A candidate starts: their paper is drawn from the blueprint as it is.
     let token = app.booked_candidate(exam.sitting, 1).await;
-    let start = app
-        .post(
-            &format!("/api/v1/sittings/{}/attempts", exam.sitting),
-            Some(&token),
-            json!({}),
-        )
-        .await;
+    let start = app.start_attempt(exam.sitting, &token).await;
     assert!(start.status.is_success(), "{}", start.text);
     let in_use = put(with(json!({"pass_mark": 3.0}))).await;
     assert_eq!(in_use.status, StatusCode::CONFLICT, "{}", in_use.text);

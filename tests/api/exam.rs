@@ -72,6 +72,16 @@ impl TestApp {
         token
     }
 
+    /// The candidate's start-or-resume of their attempt in `sitting`, as answered.
+    pub async fn start_attempt(&self, sitting: i64, token: &str) -> crate::helpers::Reply {
+        self.post(
+            &format!("/api/v1/sittings/{sitting}/attempts"),
+            Some(token),
+            json!({}),
+        )
+        .await
+    }
+
     pub async fn save(
         &self,
         token: &str,
@@ -123,23 +133,11 @@ async fn start_save_resume_and_submit_without_leaking_keys() {
     let token = app.booked_candidate(exam.sitting, 1).await;
     let (_, stranger) = app.quick_candidate(2).await;
 
-    let refused = app
-        .post(
-            &format!("/api/v1/sittings/{}/attempts", exam.sitting),
-            Some(&stranger),
-            json!({}),
-        )
-        .await;
+    let refused = app.start_attempt(exam.sitting, &stranger).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(refused.body["code"], "not_registered");
 
-    let start = app
-        .post(
-            &format!("/api/v1/sittings/{}/attempts", exam.sitting),
-            Some(&token),
-            json!({}),
-        )
-        .await;
+    let start = app.start_attempt(exam.sitting, &token).await;
     assert_eq!(start.status, StatusCode::CREATED, "{}", start.text);
     let attempt = start.body["id"].as_i64().unwrap();
     let questions = start.body["questions"].as_array().unwrap().clone();
@@ -208,13 +206,7 @@ async fn start_save_resume_and_submit_without_leaking_keys() {
     );
 
     // Reload (another device): the same paper, every saved answer, the true time left.
-    let again = app
-        .post(
-            &format!("/api/v1/sittings/{}/attempts", exam.sitting),
-            Some(&token),
-            json!({}),
-        )
-        .await;
+    let again = app.start_attempt(exam.sitting, &token).await;
     assert_eq!(again.status, StatusCode::OK);
     assert_eq!(again.body["questions"], json!(questions));
     let reloaded = app
@@ -561,13 +553,7 @@ async fn offline_answers_merge_by_seq_on_submit() {
     let app = spawn_app().await;
     let exam = app.exam(Duration::hours(1), 1, false).await;
     let token = app.booked_candidate(exam.sitting, 1).await;
-    let start = app
-        .post(
-            &format!("/api/v1/sittings/{}/attempts", exam.sitting),
-            Some(&token),
-            json!({}),
-        )
-        .await;
+    let start = app.start_attempt(exam.sitting, &token).await;
     let attempt = start.body["id"].as_i64().unwrap();
     let questions = start.body["questions"].as_array().unwrap().clone();
     let keys = app.keys(attempt).await;
@@ -598,13 +584,7 @@ async fn the_deadline_is_the_servers_and_the_sweeper_submits_at_the_deadline() {
     // The window closes in 3 seconds: the deadline is the window's end, not the time limit.
     let exam = app.exam(Duration::seconds(3), 1, false).await;
     let token = app.booked_candidate(exam.sitting, 1).await;
-    let start = app
-        .post(
-            &format!("/api/v1/sittings/{}/attempts", exam.sitting),
-            Some(&token),
-            json!({}),
-        )
-        .await;
+    let start = app.start_attempt(exam.sitting, &token).await;
     let attempt = start.body["id"].as_i64().unwrap();
     let deadline: DateTime<Utc> = start.body["deadline"].as_str().unwrap().parse().unwrap();
     let keys = app.keys(attempt).await;
@@ -670,13 +650,7 @@ async fn an_overdue_attempt_is_graded_after_a_restart_with_its_answers() {
     .await;
     let exam = app.exam(Duration::seconds(3), 1, false).await;
     let token = app.booked_candidate(exam.sitting, 1).await;
-    let start = app
-        .post(
-            &format!("/api/v1/sittings/{}/attempts", exam.sitting),
-            Some(&token),
-            json!({}),
-        )
-        .await;
+    let start = app.start_attempt(exam.sitting, &token).await;
     let attempt = start.body["id"].as_i64().unwrap();
     let keys = app.keys(attempt).await;
     for (i, key) in keys.iter().enumerate() {
@@ -714,20 +688,8 @@ async fn proctors_extend_terminate_and_see_the_live_roster() {
     let proctor = app.token(&phone(500), PASSWORD).await;
     let a = app.booked_candidate(exam.sitting, 1).await;
     let b = app.booked_candidate(exam.sitting, 2).await;
-    let start_a = app
-        .post(
-            &format!("/api/v1/sittings/{}/attempts", exam.sitting),
-            Some(&a),
-            json!({}),
-        )
-        .await;
-    let start_b = app
-        .post(
-            &format!("/api/v1/sittings/{}/attempts", exam.sitting),
-            Some(&b),
-            json!({}),
-        )
-        .await;
+    let start_a = app.start_attempt(exam.sitting, &a).await;
+    let start_b = app.start_attempt(exam.sitting, &b).await;
     let (attempt_a, attempt_b) = (
         start_a.body["id"].as_i64().unwrap(),
         start_b.body["id"].as_i64().unwrap(),
@@ -935,13 +897,7 @@ async fn two_instances_on_one_redis_grade_each_attempt_exactly_once() {
     for n in 0..10 {
         let token = app.booked_candidate(exam.sitting, n).await;
         // Start on one instance, answer on the other: they share the session.
-        let start = app
-            .post(
-                &format!("/api/v1/sittings/{}/attempts", exam.sitting),
-                Some(&token),
-                json!({}),
-            )
-            .await;
+        let start = app.start_attempt(exam.sitting, &token).await;
         let id = start.body["id"].as_i64().unwrap();
         let keys = app.keys(id).await;
         let r = other
@@ -1060,13 +1016,7 @@ async fn with_redis_down_saves_fail_with_503_and_nothing_acknowledged_is_lost() 
     .await;
     let exam = app.exam(Duration::hours(1), 1, false).await;
     let token = app.booked_candidate(exam.sitting, 1).await;
-    let start = app
-        .post(
-            &format!("/api/v1/sittings/{}/attempts", exam.sitting),
-            Some(&token),
-            json!({}),
-        )
-        .await;
+    let start = app.start_attempt(exam.sitting, &token).await;
     let id = start.body["id"].as_i64().unwrap();
     let keys = app.keys(id).await;
     let key = |i: usize| keys[i].iter().map(String::as_str).collect::<Vec<_>>();
@@ -1153,13 +1103,7 @@ async fn a_killed_server_restarts_and_the_candidate_resumes_with_every_saved_ans
     let app = TestApp::remote(base.clone(), state, env);
     let exam = app.exam(Duration::hours(1), 1, false).await;
     let token = app.booked_candidate(exam.sitting, 1).await;
-    let start = app
-        .post(
-            &format!("/api/v1/sittings/{}/attempts", exam.sitting),
-            Some(&token),
-            json!({}),
-        )
-        .await;
+    let start = app.start_attempt(exam.sitting, &token).await;
     let id = start.body["id"].as_i64().unwrap();
     let keys = app.keys(id).await;
     for (i, key) in keys.iter().enumerate().take(2) {
@@ -1234,13 +1178,7 @@ async fn loadtest_seeding_books_candidates_who_can_take_the_exam() {
 
     for phone in &seeded.candidates {
         let token = app.token(phone, &seeded.password).await;
-        let started = app
-            .post(
-                &format!("/api/v1/sittings/{}/attempts", seeded.sitting_id),
-                Some(&token),
-                json!({}),
-            )
-            .await;
+        let started = app.start_attempt(seeded.sitting_id, &token).await;
         assert_eq!(started.status, StatusCode::CREATED, "{}", started.text);
         let questions = started.body["questions"].as_array().unwrap();
         assert_eq!(questions.len(), 100);
@@ -1284,13 +1222,7 @@ async fn on_sqlite_an_exams_writes_reach_the_database_file_without_a_commit_copy
     }
     let exam = app.exam(Duration::hours(1), 1, false).await;
     let token = app.booked_candidate(exam.sitting, 1).await;
-    let start = app
-        .post(
-            &format!("/api/v1/sittings/{}/attempts", exam.sitting),
-            Some(&token),
-            json!({}),
-        )
-        .await;
+    let start = app.start_attempt(exam.sitting, &token).await;
     assert_eq!(start.status, StatusCode::CREATED, "{}", start.text);
     let attempt = start.body["id"].as_i64().unwrap();
     let keys = app.keys(attempt).await;

@@ -692,13 +692,7 @@ async fn a_proctor_sees_the_live_roster_of_their_sitting_and_nobody_else_does() 
     app.assign_proctors(&exam.bureau, exam.sitting, &proctor_ids[..1])
         .await;
     let candidate = app.booked_candidate(exam.sitting, 562).await;
-    let start = app
-        .post(
-            &format!("/api/v1/sittings/{}/attempts", exam.sitting),
-            Some(&candidate),
-            json!({}),
-        )
-        .await;
+    let start = app.start_attempt(exam.sitting, &candidate).await;
     let attempt = start.body["id"].as_i64().unwrap();
     let keys = app.keys(attempt).await;
     for position in [1u64, 2] {
