@@ -92,11 +92,11 @@ pub async fn achieved(
     to: NaiveDate,
 ) -> Result<Achieved, sqlx::Error> {
     let by_person = t.street_id.is_some() || t.industry.is_some();
-    let mut sql = format!(
+    let head = format!(
         "SELECT COUNT(DISTINCT CASE WHEN c.kind = 'initial' THEN c.user_id END), \
          COUNT(DISTINCT CASE WHEN c.kind = 'renewal' THEN c.user_id END) \
          FROM certificates c JOIN courses co ON co.id = c.course_id {people} \
-         WHERE c.issued_on >= $1 AND c.issued_on <= $2 AND {counts}",
+         WHERE {counts}",
         people = if by_person {
             format!(
                 "JOIN users u ON u.id = c.user_id {}",
@@ -107,39 +107,24 @@ pub async fn achieved(
         },
         counts = certificates::store::COUNTS,
     );
-    // Each condition names the next placeholder; the binds below follow the same order.
-    let mut next = 3;
-    let mut and = |condition: &str| {
-        sql.push_str(&format!(" AND {condition} = ${next}"));
-        next += 1;
-    };
-    if t.course_id.is_some() {
-        and("c.course_id");
-    }
-    if t.category.is_some() {
-        and("co.category");
-    }
-    if t.street_id.is_some() {
-        and(org::PERSON_STREET);
-    }
-    if t.industry.is_some() {
-        and("e.industry");
-    }
     let (certified, renewed): (i64, i64) = with_pool!(db, pool => {
-        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(from).bind(to);
+        // Each condition with its value, so the two never part.
+        let mut query = sqlx::QueryBuilder::new(head);
+        query.push(" AND c.issued_on >= ").push_bind(from);
+        query.push(" AND c.issued_on <= ").push_bind(to);
         if let Some(course) = t.course_id {
-            query = query.bind(course);
+            query.push(" AND c.course_id = ").push_bind(course);
         }
         if let Some(category) = t.category {
-            query = query.bind(category.as_str());
+            query.push(" AND co.category = ").push_bind(category.as_str());
         }
         if let Some(street) = t.street_id {
-            query = query.bind(street);
+            query.push(format_args!(" AND {} = ", org::PERSON_STREET)).push_bind(street);
         }
         if let Some(industry) = t.industry.as_deref() {
-            query = query.bind(industry);
+            query.push(" AND e.industry = ").push_bind(industry);
         }
-        query.fetch_one(pool).await?
+        query.build_query_as().fetch_one(pool).await?
     });
     Ok(Achieved { certified, renewed })
 }
