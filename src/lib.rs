@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod admission;
 pub mod api;
 pub mod auth;
+pub mod background;
 pub mod blueprint;
 pub mod certificates;
 pub mod cli;

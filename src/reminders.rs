@@ -23,11 +23,7 @@ pub async fn run(
 ) {
     loop {
         queue_due(&state).await;
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = shutdown.changed() => {}
-        }
-        if *shutdown.borrow() {
+        if crate::background::stop_after(every, &mut shutdown).await {
             return;
         }
     }

@@ -167,11 +167,7 @@ pub async fn run_checkpoints(
         if let Err(e) = db.checkpoint().await {
             tracing::warn!(error = %e, "the SQLite log was not checkpointed");
         }
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = shutdown.changed() => {}
-        }
-        if *shutdown.borrow() {
+        if crate::background::stop_after(every, &mut shutdown).await {
             return;
         }
     }

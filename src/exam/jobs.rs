@@ -73,11 +73,7 @@ pub async fn run(
                 Err(e) => tracing::warn!(error = %e, "papers not drawn"),
             }
         }
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = shutdown.changed() => {}
-        }
-        if *shutdown.borrow() {
+        if crate::background::stop_after(every, &mut shutdown).await {
             return;
         }
     }

@@ -65,13 +65,13 @@ pub async fn run(
                 false
             }
         };
-        if !busy {
-            tokio::select! {
-                _ = tokio::time::sleep(interval) => {}
-                _ = shutdown.changed() => {}
-            }
-        }
-        if *shutdown.borrow() {
+        // A busy outbox is drained again at once.
+        let stop = if busy {
+            *shutdown.borrow()
+        } else {
+            crate::background::stop_after(interval, &mut shutdown).await
+        };
+        if stop {
             return;
         }
     }

@@ -127,11 +127,7 @@ pub async fn run(
             Ok((sittings, days)) => tracing::info!(sittings, days, "report books closed"),
             Err(e) => tracing::warn!(error = %e, "report books not closed"),
         }
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = shutdown.changed() => {}
-        }
-        if *shutdown.borrow() {
+        if crate::background::stop_after(every, &mut shutdown).await {
             return;
         }
     }
