@@ -395,7 +395,8 @@ pub async fn finish(
             );
             upsert.build().execute(&mut *tx).await?;
         }
-        // The local live store's journal of this attempt is done with, in the same commit.
+        // What the local live store folded for this attempt at a restart is done with, in the
+        // same commit (its log rows go when that journal is idle).
         sqlx::query("DELETE FROM live_answers WHERE attempt_id = $1").bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(true)

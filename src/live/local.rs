@@ -1,7 +1,8 @@
 //! The local live store: sessions in process memory, every acknowledged answer journalled to
-//! the database first (`live_answers`), so `kill -9` loses nothing and a restarted process
-//! rebuilds a session from the journal on first touch. One process only: several
-//! instances need Redis.
+//! the database first, so `kill -9` loses nothing. A save appends to `live_answer_log`; a
+//! starting process folds the log's answers of attempts still in progress into
+//! `live_answers` and rebuilds a session from there on first touch. One process only:
+//! several instances need Redis.
 
 use super::{LiveUnavailable, SaveResult, SessionInit, Snapshot, StoredAnswer, encode_choice};
 use crate::{db::Db, with_pool, with_writer};
@@ -9,6 +10,7 @@ use chrono::{DateTime, Utc};
 use std::{
     collections::{BTreeMap, HashMap},
     sync::{Arc, Mutex},
+    time::Duration,
 };
 use tokio::sync::{Mutex as AsyncMutex, mpsc, oneshot};
 
@@ -141,7 +143,7 @@ pub struct LocalSessions {
     journal: mpsc::Sender<JournalWrite>,
 }
 
-/// One answer to write to `live_answers`, and who waits for it to be committed.
+/// One answer to append to `live_answer_log`, and who waits for it to be committed.
 struct JournalWrite {
     attempt_id: i64,
     position: u32,
@@ -154,63 +156,106 @@ struct JournalWrite {
 /// Most answers written in one transaction.
 const JOURNAL_BATCH: usize = 512;
 
+/// After this long without a save, the journal deletes the log rows of finished attempts.
+const JOURNAL_IDLE: Duration = Duration::from_secs(5);
+
 fn unavailable(e: sqlx::Error) -> LiveUnavailable {
     LiveUnavailable(e.to_string())
 }
 
 /// Group commit: one task writes every waiting answer in one transaction and then answers
 /// all their savers. On SQLite, with one writer at a time, a transaction per save made saves
-/// queue on the database lock (and sleep in its busy handler) under load.
+/// queue on the database lock (and sleep in its busy handler) under load. The rows only
+/// append, so a commit writes a few pages whoever the answers belong to.
 async fn write_journal(db: Db, mut queue: mpsc::Receiver<JournalWrite>) {
     let mut batch = Vec::with_capacity(JOURNAL_BATCH);
-    while queue.recv_many(&mut batch, JOURNAL_BATCH).await > 0 {
-        let result = commit_batch(&db, &batch).await.map_err(|e| e.to_string());
-        for write in batch.drain(..) {
-            let _ = write.done.send(result.clone());
+    loop {
+        match tokio::time::timeout(JOURNAL_IDLE, queue.recv_many(&mut batch, JOURNAL_BATCH)).await {
+            Ok(0) => return,
+            Ok(_) => {
+                let result = append(&db, &batch).await.map_err(|e| e.to_string());
+                for write in batch.drain(..) {
+                    let _ = write.done.send(result.clone());
+                }
+            }
+            // Idle: a save arriving now waits at most for this tidy-up, never mid-exam.
+            Err(_) => {
+                if let Err(e) = forget_finished(&db).await {
+                    tracing::warn!(error = %e, "tidying the answer log failed");
+                }
+            }
         }
     }
 }
 
-async fn commit_batch(db: &Db, batch: &[JournalWrite]) -> Result<(), sqlx::Error> {
-    // One row per (attempt, position), the newest seq: an upsert may not touch a row twice.
-    let mut newest: HashMap<(i64, u32), &JournalWrite> = HashMap::new();
-    for w in batch {
-        let e = newest.entry((w.attempt_id, w.position)).or_insert(w);
-        if w.seq > e.seq {
-            *e = w;
-        }
-    }
-    let rows: Vec<&JournalWrite> = newest.into_values().collect();
+async fn append(db: &Db, batch: &[JournalWrite]) -> Result<(), sqlx::Error> {
     with_writer!(db, pool => {
-        let mut tx = pool.begin().await?;
-        let mut upsert =
-            sqlx::QueryBuilder::new("INSERT INTO live_answers (attempt_id, position, choice, seq, saved_at) ");
-        upsert.push_values(&rows, |mut row, w| {
+        let mut insert = sqlx::QueryBuilder::new(
+            "INSERT INTO live_answer_log (attempt_id, position, choice, seq, saved_at) ",
+        );
+        insert.push_values(batch, |mut row, w| {
             row.push_bind(w.attempt_id)
                 .push_bind(i64::from(w.position))
                 .push_bind(&w.choice)
                 .push_bind(w.seq)
                 .push_bind(w.saved_at);
         });
-        upsert.push(
-            " ON CONFLICT (attempt_id, position) DO UPDATE SET choice = excluded.choice, \
-             seq = excluded.seq, saved_at = excluded.saved_at WHERE live_answers.seq < excluded.seq",
-        );
-        upsert.build().execute(&mut *tx).await?;
+        insert.build().execute(pool).await?;
+        Ok(())
+    })
+}
+
+/// Log rows whose attempt is no longer in progress (graded, or never found).
+const FINISHED: &str = "attempt_id NOT IN (SELECT id FROM attempts WHERE status = 'in_progress')";
+
+/// Deletes the log rows of finished attempts. Asked first on a reader, so the writer is taken
+/// only when there is something to delete.
+async fn forget_finished(db: &Db) -> Result<(), sqlx::Error> {
+    let sql = format!("SELECT EXISTS (SELECT 1 FROM live_answer_log WHERE {FINISHED})");
+    let any: bool = with_pool!(db, pool => {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(pool).await?
+    });
+    if any {
+        let sql = format!("DELETE FROM live_answer_log WHERE {FINISHED}");
+        with_writer!(db, pool => {
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(pool).await?;
+        });
+    }
+    Ok(())
+}
+
+/// Moves the log into `live_answers`: per attempt in progress and position, the answer with
+/// the highest seq (the later row when two are equal), unless `live_answers` holds a newer
+/// one. Then empties the log. Run once, before the store serves anything.
+async fn fold_log(db: &Db) -> Result<(), sqlx::Error> {
+    const FOLD: &str = "INSERT INTO live_answers (attempt_id, position, choice, seq, saved_at) \
+         SELECT attempt_id, position, choice, seq, saved_at FROM ( \
+           SELECT l.attempt_id, l.position, l.choice, l.seq, l.saved_at, ROW_NUMBER() OVER ( \
+             PARTITION BY l.attempt_id, l.position ORDER BY l.seq DESC, l.id DESC) AS newest \
+           FROM live_answer_log l JOIN attempts a ON a.id = l.attempt_id \
+           WHERE a.status = 'in_progress') AS ranked \
+         WHERE newest = 1 \
+         ON CONFLICT (attempt_id, position) DO UPDATE SET choice = excluded.choice, \
+         seq = excluded.seq, saved_at = excluded.saved_at WHERE live_answers.seq < excluded.seq";
+    with_writer!(db, pool => {
+        let mut tx = pool.begin().await?;
+        sqlx::query(FOLD).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM live_answer_log").execute(&mut *tx).await?;
         tx.commit().await
     })
 }
 
 impl LocalSessions {
-    /// Needs a running Tokio runtime: it starts the journal writer.
-    pub fn new(db: Db) -> Self {
+    /// Folds what an earlier process logged, then starts the journal writer.
+    pub async fn start(db: Db) -> Result<Self, sqlx::Error> {
+        fold_log(&db).await?;
         let (journal, queue) = mpsc::channel(JOURNAL_BATCH * 8);
         tokio::spawn(write_journal(db.clone(), queue));
-        Self {
+        Ok(Self {
             db,
             sessions: Arc::default(),
             journal,
-        }
+        })
     }
 
     fn slot(&self, attempt_id: i64) -> Slot {
@@ -250,7 +295,8 @@ impl LocalSessions {
         Ok(Some(session))
     }
 
-    /// The answers journalled for an attempt.
+    /// The answers journalled for an attempt before this process started (folded at start;
+    /// a session opened since holds its own in memory).
     async fn journalled(
         &self,
         attempt_id: i64,
@@ -393,7 +439,8 @@ impl LocalSessions {
         .await
     }
 
-    /// Forgets a session in memory; its journal rows went in the grading transaction.
+    /// Forgets a session in memory. Its rows in `live_answers` went in the grading
+    /// transaction; its log rows go when the journal is next idle.
     pub async fn remove(&self, attempt_id: i64) -> Result<(), LiveUnavailable> {
         self.sessions
             .lock()

@@ -107,7 +107,7 @@ impl LiveSessions {
             Some(url) => Ok(LiveSessions::Redis(
                 RedisSessions::connect(url, &config.redis_prefix).await?,
             )),
-            None => Ok(LiveSessions::Local(LocalSessions::new(db.clone()))),
+            None => Ok(LiveSessions::Local(LocalSessions::start(db.clone()).await?)),
         }
     }
 

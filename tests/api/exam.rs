@@ -1106,6 +1106,11 @@ async fn a_killed_server_restarts_and_the_candidate_resumes_with_every_saved_ans
     let start = app.start_attempt(exam.sitting, &token).await;
     let id = start.body["id"].as_i64().unwrap();
     let keys = app.keys(id).await;
+    // The first answer is changed from wrong to right: the restarted process must resume with
+    // the newer one of the two it finds journalled.
+    let wrong1 = wrong_key(&start.body["questions"][0], &keys[0]);
+    let first = app.save(&token, id, 1, &[&wrong1], 1).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
     for (i, key) in keys.iter().enumerate().take(2) {
         let r = app
             .save(
@@ -1113,7 +1118,7 @@ async fn a_killed_server_restarts_and_the_candidate_resumes_with_every_saved_ans
                 id,
                 i as u64 + 1,
                 &key.iter().map(String::as_str).collect::<Vec<_>>(),
-                1,
+                2,
             )
             .await;
         assert_eq!(r.status, StatusCode::OK);
@@ -1244,7 +1249,7 @@ async fn on_sqlite_an_exams_writes_reach_the_database_file_without_a_commit_copy
             .await
             .ok()?;
         let answers: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM live_answers WHERE attempt_id = $1")
+            sqlx::query_scalar("SELECT COUNT(*) FROM live_answer_log WHERE attempt_id = $1")
                 .bind(attempt)
                 .fetch_one(&mut conn)
                 .await
@@ -1257,4 +1262,68 @@ async fn on_sqlite_an_exams_writes_reach_the_database_file_without_a_commit_copy
         assert!(waited < 100, "the attempt never reached the database file");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+}
+
+/// The local store's answer log only appends during an exam; once the journal has had nothing
+/// to write for a few seconds, it deletes the rows of attempts that are finished and keeps
+/// those of attempts still running, which a restarted process resumes from. The local store
+/// on either database (PostgreSQL without Redis uses it too).
+#[tokio::test]
+async fn the_local_journal_forgets_a_finished_attempts_answers_and_a_restart_resumes_a_running_one()
+{
+    let app = spawn_app_with(|env| {
+        env.remove("REDIS_URL");
+    })
+    .await;
+    assert_eq!(app.state.live.kind(), "in_process");
+    let exam = app.exam(Duration::hours(1), 1, false).await;
+    let finishing = app.booked_candidate(exam.sitting, 1).await;
+    let running = app.booked_candidate(exam.sitting, 2).await;
+    let mut attempts = vec![];
+    for token in [&finishing, &running] {
+        let start = app.start_attempt(exam.sitting, token).await;
+        assert_eq!(start.status, StatusCode::CREATED, "{}", start.text);
+        let attempt = start.body["id"].as_i64().unwrap();
+        let keys = app.keys(attempt).await;
+        let saved = app.save(token, attempt, 1, &[&keys[0][0]], 1).await;
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+        attempts.push(attempt);
+    }
+    let logged = async |app: &TestApp, attempt: i64| -> i64 {
+        safecert::with_pool!(&app.state.db, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM live_answer_log WHERE attempt_id = $1")
+                .bind(attempt).fetch_one(pool).await.unwrap()
+        })
+    };
+    assert_eq!(logged(&app, attempts[0]).await, 1);
+    let done = app
+        .post(
+            &format!("/api/v1/attempts/{}/submit", attempts[0]),
+            Some(&finishing),
+            json!({}),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+
+    let mut waited = 0;
+    while logged(&app, attempts[0]).await != 0 {
+        waited += 1;
+        assert!(
+            waited < 200,
+            "the finished attempt's answers stayed in the log"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        logged(&app, attempts[1]).await,
+        1,
+        "the running attempt's answer is kept"
+    );
+
+    let app = app.restart(|_| {}).await;
+    let resumed = app.start_attempt(exam.sitting, &running).await;
+    assert_eq!(resumed.status, StatusCode::OK, "{}", resumed.text);
+    let answers = resumed.body["answers"].as_array().unwrap();
+    assert_eq!(answers.len(), 1, "{}", resumed.text);
+    assert_eq!(logged(&app, attempts[1]).await, 0, "folded at the start");
 }
