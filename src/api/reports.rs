@@ -241,8 +241,7 @@ impl ReportsApi {
             }
             _ => {
                 let name = name("xlsx");
-                let file = reports::export::xlsx(export).await?;
-                let body = Body::from_async_read(tokio::fs::File::from_std(file));
+                let body = Body::from_bytes_stream(reports::export::xlsx(export));
                 ReportResponse::Xlsx(Binary(body), name)
             }
         }))

@@ -1,7 +1,7 @@
 //! Records of people and enterprises: enterprise compliance (持证合规), 一人一档 and 一企一档.
 //! ID numbers are shown masked in every one of them.
 
-use super::{Column, Export, ROWS_AHEAD, Table, Value, area_filter, col};
+use super::{Column, Export, ROWS_AHEAD, Table, Value, col};
 use crate::{
     AppState,
     access::{Area, area_covers},
@@ -38,16 +38,6 @@ const COMPLIANCE: &[Column] = &[
     col("expires_on", "有效期至"),
 ];
 
-/// The compliance report's query for an area: its SQL, then the binds in order (course,
-/// horizon, street, enterprise).
-struct ComplianceQuery {
-    sql: String,
-    course_id: i64,
-    horizon: NaiveDate,
-    street: Option<i64>,
-    enterprise: Option<i64>,
-}
-
 type ComplianceRow = (
     String,
     String,
@@ -58,28 +48,77 @@ type ComplianceRow = (
     Option<NaiveDate>,
 );
 
-fn compliance_query(course: &Course, days: i64, area: Area, today: NaiveDate) -> ComplianceQuery {
-    let horizon = today
+/// The last day a certificate may expire on and still be listed.
+fn compliance_horizon(days: i64, today: NaiveDate) -> NaiveDate {
+    today
         .checked_add_days(chrono::Days::new(days as u64))
-        .unwrap_or(today);
-    let (street, enterprise) = area_filter(area);
-    let sql = format!(
-        "SELECT e.name, e.industry, u.name, u.id_number_masked, u.job_role, c.number, c.expires_on \
-         FROM users u JOIN enterprises e ON e.id = u.enterprise_id \
-         LEFT JOIN certificates c ON c.id = (SELECT c2.id FROM certificates c2 WHERE c2.user_id = u.id \
-           AND c2.course_id = $1 AND c2.revoked_at IS NULL ORDER BY c2.expires_on DESC, c2.id DESC LIMIT 1) \
-         WHERE (c.id IS NULL OR c.expires_on <= $2) \
-         AND ($3 IS NULL OR {street} = $3) AND ($4 IS NULL OR u.enterprise_id = $4) \
-         ORDER BY e.name, u.name, u.id",
-        street = org::PERSON_STREET,
-    );
-    ComplianceQuery {
-        sql,
-        course_id: course.id,
-        horizon,
-        street,
-        enterprise,
+        .unwrap_or(today)
+}
+
+/// Who the compliance report lists: staff of an enterprise in `area` who hold no unrevoked
+/// certificate of the course valid beyond `horizon` (so theirs is missing, expired or
+/// expiring). Asked as "no such certificate exists", which the database answers in one pass
+/// over the course's certificates instead of finding each person's latest one.
+fn push_listed<DB>(q: &mut sqlx::QueryBuilder<DB>, course_id: i64, horizon: NaiveDate, area: Area)
+where
+    DB: sqlx::Database,
+    i64: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
+    NaiveDate: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
+{
+    q.push(
+        " FROM users u JOIN enterprises e ON e.id = u.enterprise_id WHERE NOT EXISTS (\
+         SELECT 1 FROM certificates c WHERE c.user_id = u.id AND c.course_id = ",
+    )
+    .push_bind(course_id)
+    .push(" AND c.revoked_at IS NULL AND c.expires_on > ")
+    .push_bind(horizon)
+    .push(")");
+    match area {
+        Area::District => {}
+        Area::Street(street) => {
+            q.push(format_args!(" AND {} = ", org::PERSON_STREET))
+                .push_bind(street);
+        }
+        Area::Enterprise(enterprise) => {
+            q.push(" AND u.enterprise_id = ").push_bind(enterprise);
+        }
     }
+}
+
+/// The listed people in order, each with their latest unrevoked certificate of the course if
+/// any: the list is sorted (and paged) first, narrow, and the certificates are looked up for
+/// the rows handed over only.
+fn push_compliance_rows<DB>(
+    q: &mut sqlx::QueryBuilder<DB>,
+    course_id: i64,
+    horizon: NaiveDate,
+    area: Area,
+    page: Option<(i64, i64)>,
+) where
+    DB: sqlx::Database,
+    i64: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
+    NaiveDate: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
+{
+    q.push(
+        "SELECT l.enterprise, l.industry, l.name, l.id_number_masked, l.job_role, c.number, \
+         c.expires_on FROM (SELECT u.id AS user_id, e.name AS enterprise, e.industry, u.name, \
+         u.id_number_masked, u.job_role",
+    );
+    push_listed(q, course_id, horizon, area);
+    q.push(" ORDER BY e.name, u.name, u.id");
+    if let Some((limit, offset)) = page {
+        q.push(" LIMIT ").push_bind(limit);
+        q.push(" OFFSET ").push_bind(offset);
+    }
+    q.push(
+        ") l LEFT JOIN certificates c ON c.id = (SELECT c2.id FROM certificates c2 \
+         WHERE c2.user_id = l.user_id AND c2.course_id = ",
+    )
+    .push_bind(course_id)
+    .push(
+        " AND c2.revoked_at IS NULL ORDER BY c2.expires_on DESC, c2.id DESC LIMIT 1) \
+         ORDER BY l.enterprise, l.name, l.user_id",
+    );
 }
 
 fn compliance_title(course: &Course, days: i64) -> String {
@@ -116,10 +155,11 @@ pub(super) async fn compliance(
     area: Area,
     today: NaiveDate,
 ) -> AppResult<Table> {
-    let q = compliance_query(course, days, area, today);
+    let horizon = compliance_horizon(days, today);
     let rows: Vec<ComplianceRow> = with_pool!(db, pool => {
-        sqlx::query_as(sqlx::AssertSqlSafe(q.sql)).bind(q.course_id).bind(q.horizon).bind(q.street)
-            .bind(q.enterprise).fetch_all(pool).await?
+        let mut q = sqlx::QueryBuilder::new("");
+        push_compliance_rows(&mut q, course.id, horizon, area, None);
+        q.build_query_as().fetch_all(pool).await?
     });
     Ok(Table {
         name: "compliance",
@@ -129,9 +169,10 @@ pub(super) async fn compliance(
     })
 }
 
-/// One page of the same report, in the caller's order, and how many rows it has in all: the
-/// database sorts the whole list but hands over only the page (a district's list is 100,000
-/// rows, most of a second to send as JSON).
+/// One page of the same report, in the caller's order, and how many rows it has in all (a
+/// district's list is 100,000 rows, most of a second to send as JSON). The count is its own
+/// query: counted beside the rows, the database had to keep the whole sorted list, where for a
+/// page it keeps only the rows up to the page's end.
 pub(super) async fn compliance_page(
     db: &Db,
     course: &Course,
@@ -140,41 +181,26 @@ pub(super) async fn compliance_page(
     today: NaiveDate,
     (limit, offset): (i64, i64),
 ) -> AppResult<(Table, i64)> {
-    let q = compliance_query(course, days, area, today);
-    // Counted over the same rows as the page, before LIMIT, in the same pass.
-    let sql = q
-        .sql
-        .replacen(" FROM users u", ", COUNT(*) OVER () FROM users u", 1)
-        + " LIMIT $5 OFFSET $6";
-    type Counted = (
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<NaiveDate>,
-        i64,
-    );
-    let rows: Vec<Counted> = with_pool!(db, pool => {
-        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(q.course_id).bind(q.horizon).bind(q.street)
-            .bind(q.enterprise).bind(limit).bind(offset).fetch_all(pool).await?
-    });
-    let total = match rows.first() {
-        Some(row) => row.7,
-        // Past the end (or nothing to show): the count alone.
-        None => {
-            let count = format!("SELECT COUNT(*) FROM ({}) AS listed", q.sql);
-            with_pool!(db, pool => {
-                sqlx::query_scalar(sqlx::AssertSqlSafe(count)).bind(q.course_id).bind(q.horizon)
-                    .bind(q.street).bind(q.enterprise).fetch_one(pool).await?
-            })
-        }
+    let horizon = compliance_horizon(days, today);
+    // The count and the page side by side, each on its own connection.
+    let count = async {
+        let total: i64 = with_pool!(db, pool => {
+            let mut q = sqlx::QueryBuilder::new("SELECT COUNT(*)");
+            push_listed(&mut q, course.id, horizon, area);
+            q.build_query_scalar().fetch_one(pool).await?
+        });
+        Ok::<_, sqlx::Error>(total)
     };
-    let rows = rows
-        .into_iter()
-        .map(|(a, b, c, d, e, f, g, _)| compliance_row((a, b, c, d, e, f, g), today))
-        .collect();
+    let page = async {
+        let rows: Vec<ComplianceRow> = with_pool!(db, pool => {
+            let mut q = sqlx::QueryBuilder::new("");
+            push_compliance_rows(&mut q, course.id, horizon, area, Some((limit, offset)));
+            q.build_query_as().fetch_all(pool).await?
+        });
+        Ok(rows)
+    };
+    let (total, rows) = tokio::try_join!(count, page)?;
+    let rows = rows.into_iter().map(|r| compliance_row(r, today)).collect();
     let table = Table {
         name: "compliance",
         title: compliance_title(course, days),
@@ -193,15 +219,15 @@ pub(super) fn compliance_export(
     area: Area,
     today: NaiveDate,
 ) -> Export {
-    let q = compliance_query(course, days, area, today);
+    let (course_id, horizon) = (course.id, compliance_horizon(days, today));
     let (rows, out) = tokio::sync::mpsc::channel(ROWS_AHEAD);
     tokio::spawn(async move {
         use tokio_stream::StreamExt;
         let read: Result<(), sqlx::Error> = async {
             with_pool!(&db, pool => {
-                let mut fetched = sqlx::query_as::<_, ComplianceRow>(sqlx::AssertSqlSafe(q.sql))
-                    .bind(q.course_id).bind(q.horizon).bind(q.street).bind(q.enterprise)
-                    .fetch(pool);
+                let mut q = sqlx::QueryBuilder::new("");
+                push_compliance_rows(&mut q, course_id, horizon, area, None);
+                let mut fetched = q.build_query_as::<ComplianceRow>().fetch(pool);
                 while let Some(row) = fetched.next().await {
                     if rows.send(Ok(compliance_row(row?, today))).await.is_err() {
                         break; // the client went away
