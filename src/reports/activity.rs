@@ -85,6 +85,37 @@ pub(super) fn area_sql(first: usize) -> String {
     )
 }
 
+/// A query over the books (`f`, with `s` and `co` where its `from` joins them): `sums` per
+/// group. Grouped by enterprise, the books are summed by the enterprise's id first and named
+/// after: grouping 200,000 rows of five years by a Chinese name made PostgreSQL sort them on
+/// disk in its collation (bench/README.md, activity by enterprise).
+fn books_sql(group: GroupBy, sums: &[&str], from: &str, filter: &str, grp: &str) -> String {
+    if group == GroupBy::Enterprise {
+        let named: Vec<String> = (0..sums.len()).map(|i| format!("t.s{i}")).collect();
+        let summed: Vec<String> = sums
+            .iter()
+            .enumerate()
+            .map(|(i, sum)| format!("{sum} AS s{i}"))
+            .collect();
+        format!(
+            "SELECT COALESCE(e.name, '个人（无企业）') AS grp, {named} FROM (SELECT f.enterprise_id AS gid, \
+             {summed} FROM {from} WHERE {filter} AND {BOOK_AREA} GROUP BY f.enterprise_id) t \
+             LEFT JOIN enterprises e ON e.id = t.gid",
+            named = named.join(", "),
+            summed = summed.join(", "),
+        )
+    } else {
+        format!(
+            "SELECT {grp} AS grp, {sums} FROM {from} {BOOK_JOINS} WHERE {filter} AND {BOOK_AREA} GROUP BY 1",
+            sums = sums.join(", "),
+        )
+    }
+}
+
+/// One group's registrations and attempts: registrations, no-shows, attempts, finished,
+/// passed, first tries finished and passed, and the sum of score percentages.
+type Taking = (String, i64, i64, i64, i64, i64, i64, i64, f64);
+
 pub(super) async fn report(
     db: &Db,
     from: NaiveDate,
@@ -105,70 +136,175 @@ pub(super) async fn report(
     let (from_t, until_t) = (at_start(from), at_start(to.succ_opt().unwrap_or(to)));
     let (street, enterprise) = area_filter(area);
     let joins = person_joins();
-    let mut groups: BTreeMap<String, Figures> = BTreeMap::new();
+    let now = Utc::now();
+
+    // The queries below are independent and run side by side, each on its own connection.
 
     // Registrations and their attempts, by the sitting's start, of the sittings in the range
     // that are not in the books yet (a few at most: those of the last hours). Their ids go
     // into the SQL as numbers, so the query reads only their bookings.
-    let open_sittings: Vec<i64> = with_pool!(db, pool => {
-        sqlx::query_scalar(
-            "SELECT s.id FROM sittings s WHERE s.starts_at >= $1 AND s.starts_at < $2 \
-             AND NOT EXISTS (SELECT 1 FROM closed_sittings cs WHERE cs.sitting_id = s.id)",
-        )
-        .bind(from_t).bind(until_t).fetch_all(pool).await?
-    });
-    // Set when the attempt was graded (`exam::store::finish`).
-    let first_try = "a.first_try";
-    let finished = "a.status IN ('graded', 'terminated')";
-    let sql = format!(
-        "SELECT {grp} AS grp, COUNT(*), \
-         COALESCE(SUM(CASE WHEN a.id IS NULL AND s.ends_at < $5 THEN 1 ELSE 0 END), 0), \
-         COALESCE(SUM(CASE WHEN a.id IS NOT NULL THEN 1 ELSE 0 END), 0), \
-         COALESCE(SUM(CASE WHEN {finished} THEN 1 ELSE 0 END), 0), \
-         COALESCE(SUM(CASE WHEN a.passed THEN 1 ELSE 0 END), 0), \
-         COALESCE(SUM(CASE WHEN {finished} AND {first_try} THEN 1 ELSE 0 END), 0), \
-         COALESCE(SUM(CASE WHEN a.passed AND {first_try} THEN 1 ELSE 0 END), 0), \
-         COALESCE(SUM(CASE WHEN {finished} THEN a.score * 100.0 / a.max_score END), 0.0) \
-         FROM registrations r JOIN sittings s ON s.id = r.sitting_id JOIN courses co ON co.id = s.course_id \
-         {joins} LEFT JOIN attempts a ON a.registration_id = r.id \
-         WHERE r.status = 'booked' AND s.starts_at >= $1 AND s.starts_at < $2 AND {area} \
-         AND s.id IN ({open}) GROUP BY 1",
-        grp = group_sql(group, "s.starts_at", true, pg),
-        joins = joins.replace("{person}", "r.user_id"),
-        area = area_sql(3),
-        open = open_sittings
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(", "),
-    );
-    type Taking = (String, i64, i64, i64, i64, i64, i64, i64, f64);
-    let rows: Vec<Taking> = if open_sittings.is_empty() {
-        Vec::new()
-    } else {
-        with_pool!(db, pool => {
+    let open_takings = async {
+        let open_sittings: Vec<i64> = with_pool!(db, pool => {
+            sqlx::query_scalar(
+                "SELECT s.id FROM sittings s WHERE s.starts_at >= $1 AND s.starts_at < $2 \
+                 AND NOT EXISTS (SELECT 1 FROM closed_sittings cs WHERE cs.sitting_id = s.id)",
+            )
+            .bind(from_t).bind(until_t).fetch_all(pool).await?
+        });
+        if open_sittings.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Set when the attempt was graded (`exam::store::finish`).
+        let first_try = "a.first_try";
+        let finished = "a.status IN ('graded', 'terminated')";
+        let sql = format!(
+            "SELECT {grp} AS grp, COUNT(*), \
+             COALESCE(SUM(CASE WHEN a.id IS NULL AND s.ends_at < $5 THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN a.id IS NOT NULL THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN {finished} THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN a.passed THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN {finished} AND {first_try} THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN a.passed AND {first_try} THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN {finished} THEN a.score * 100.0 / a.max_score END), 0.0) \
+             FROM registrations r JOIN sittings s ON s.id = r.sitting_id JOIN courses co ON co.id = s.course_id \
+             {joins} LEFT JOIN attempts a ON a.registration_id = r.id \
+             WHERE r.status = 'booked' AND s.starts_at >= $1 AND s.starts_at < $2 AND {area} \
+             AND s.id IN ({open}) GROUP BY 1",
+            grp = group_sql(group, "s.starts_at", true, pg),
+            joins = joins.replace("{person}", "r.user_id"),
+            area = area_sql(3),
+            open = open_sittings
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+        let rows: Vec<Taking> = with_pool!(db, pool => {
             sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(from_t).bind(until_t).bind(street).bind(enterprise)
-                .bind(Utc::now()).fetch_all(pool).await?
-        })
+                .bind(now).fetch_all(pool).await?
+        });
+        AppResult::Ok(rows)
     };
+
     // The same figures for the closed sittings, from their books.
-    let sql = format!(
-        "SELECT {grp} AS grp, CAST(SUM(f.registrations) AS BIGINT), \
-         CAST(SUM(CASE WHEN s.ends_at < $5 THEN f.registrations - f.attempts ELSE 0 END) AS BIGINT), \
-         CAST(SUM(f.attempts) AS BIGINT), CAST(SUM(f.finished) AS BIGINT), CAST(SUM(f.passed) AS BIGINT), \
-         CAST(SUM(f.first_finished) AS BIGINT), CAST(SUM(f.first_passed) AS BIGINT), SUM(f.score_pct_sum) \
-         FROM sitting_facts f JOIN sittings s ON s.id = f.sitting_id JOIN courses co ON co.id = s.course_id \
-         {books} WHERE s.starts_at >= $1 AND s.starts_at < $2 AND {area} GROUP BY 1",
-        grp = group_sql(group, "s.starts_at", true, pg),
-        books = BOOK_JOINS,
-        area = BOOK_AREA,
-    );
-    let booked: Vec<Taking> = with_pool!(db, pool => {
-        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(from_t).bind(until_t).bind(street).bind(enterprise)
-            .bind(Utc::now()).fetch_all(pool).await?
-    });
+    let booked_takings = async {
+        let sql = books_sql(
+            group,
+            &[
+                "CAST(SUM(f.registrations) AS BIGINT)",
+                "CAST(SUM(CASE WHEN s.ends_at < $5 THEN f.registrations - f.attempts ELSE 0 END) AS BIGINT)",
+                "CAST(SUM(f.attempts) AS BIGINT)",
+                "CAST(SUM(f.finished) AS BIGINT)",
+                "CAST(SUM(f.passed) AS BIGINT)",
+                "CAST(SUM(f.first_finished) AS BIGINT)",
+                "CAST(SUM(f.first_passed) AS BIGINT)",
+                "SUM(f.score_pct_sum)",
+            ],
+            "sitting_facts f JOIN sittings s ON s.id = f.sitting_id JOIN courses co ON co.id = s.course_id",
+            "s.starts_at >= $1 AND s.starts_at < $2",
+            &group_sql(group, "s.starts_at", true, pg),
+        );
+        let rows: Vec<Taking> = with_pool!(db, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(from_t).bind(until_t).bind(street).bind(enterprise)
+                .bind(now).fetch_all(pool).await?
+        });
+        AppResult::Ok(rows)
+    };
+
+    // Certificates issued and renewed in the days not yet in the books, by the day of issue
+    // (those revoked since were issued all the same, and are counted again as revoked); then
+    // those revoked in the range (a reissue's replacement is no revocation).
+    let open_certificates = async {
+        // Days up to `closed` are in the books; the rows count the days after.
+        let closed = super::books::certificates_closed_through(db).await?;
+        let open_from = closed.map_or(from, |c| from.max(c + chrono::Duration::days(1)));
+        let sql = format!(
+            "SELECT {grp} AS grp, COALESCE(SUM(CASE WHEN c.kind = 'initial' THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN c.kind = 'renewal' THEN 1 ELSE 0 END), 0) \
+             FROM certificates c JOIN courses co ON co.id = c.course_id {joins} \
+             WHERE c.issued_on >= $1 AND c.issued_on <= $2 AND {area} GROUP BY 1",
+            grp = group_sql(group, "c.issued_on", false, pg),
+            joins = joins.replace("{person}", "c.user_id"),
+            area = area_sql(3),
+        );
+        let issued: Vec<(String, i64, i64)> = with_pool!(db, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(open_from).bind(to).bind(street).bind(enterprise)
+                .fetch_all(pool).await?
+        });
+        let sql = format!(
+            "SELECT {grp} AS grp, COUNT(*) \
+             FROM certificates c JOIN courses co ON co.id = c.course_id {joins} \
+             WHERE c.revoked_at >= $1 AND c.revoked_at < $2 AND NOT {counts} AND {area} GROUP BY 1",
+            grp = group_sql(group, "c.revoked_at", true, pg),
+            joins = joins.replace("{person}", "c.user_id"),
+            counts = certificates::store::COUNTS,
+            area = area_sql(3),
+        );
+        let open_from_t = at_start(open_from).max(from_t);
+        let revoked: Vec<(String, i64)> = with_pool!(db, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(open_from_t).bind(until_t).bind(street).bind(enterprise)
+                .fetch_all(pool).await?
+        });
+        AppResult::Ok((issued, revoked))
+    };
+
+    // Certificates issued, renewed and revoked on the days in the books.
+    let booked_certificates = async {
+        let sql = books_sql(
+            group,
+            &[
+                "CAST(SUM(f.issued) AS BIGINT)",
+                "CAST(SUM(f.renewed) AS BIGINT)",
+                "CAST(SUM(f.revoked) AS BIGINT)",
+            ],
+            "certificate_facts f JOIN courses co ON co.id = f.course_id",
+            "f.day >= $1 AND f.day <= $2",
+            &group_sql(group, "f.day", false, pg),
+        );
+        let rows: Vec<(String, i64, i64, i64)> = with_pool!(db, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(from).bind(to).bind(street).bind(enterprise)
+                .fetch_all(pool).await?
+        });
+        AppResult::Ok(rows)
+    };
+
+    // Valid certificates not yet renewed that expire within 30, 60 and 90 days of today.
+    let expiring = async {
+        let sql = format!(
+            "SELECT {grp} AS grp, \
+             COALESCE(SUM(CASE WHEN c.expires_on <= $2 THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN c.expires_on <= $5 THEN 1 ELSE 0 END), 0), \
+             COUNT(*) \
+             FROM certificates c JOIN courses co ON co.id = c.course_id {joins} \
+             WHERE c.revoked_at IS NULL AND c.expires_on >= $1 AND c.expires_on <= $6 \
+             AND NOT EXISTS (SELECT 1 FROM certificates n WHERE n.previous_id = c.id) AND {area} GROUP BY 1",
+            grp = group_sql(group, "c.expires_on", false, pg),
+            joins = joins.replace("{person}", "c.user_id"),
+            area = area_sql(3),
+        );
+        let day = |n: u64| {
+            today
+                .checked_add_days(chrono::Days::new(n))
+                .unwrap_or(today)
+        };
+        let rows: Vec<(String, i64, i64, i64)> = with_pool!(db, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(today).bind(day(30)).bind(street).bind(enterprise)
+                .bind(day(60)).bind(day(90)).fetch_all(pool).await?
+        });
+        AppResult::Ok(rows)
+    };
+
+    let (open_takings, booked_takings, (issued, revoked), booked_certificates, expiring) = tokio::try_join!(
+        open_takings,
+        booked_takings,
+        open_certificates,
+        booked_certificates,
+        expiring
+    )?;
+
+    let mut groups: BTreeMap<String, Figures> = BTreeMap::new();
     for (g, regs, no_shows, attempts, fin, passed, first_fin, first_passed, pct) in
-        rows.into_iter().chain(booked)
+        open_takings.into_iter().chain(booked_takings)
     {
         let f = groups.entry(g).or_default();
         f.registrations += regs;
@@ -180,92 +316,25 @@ pub(super) async fn report(
         f.first_passed += first_passed;
         f.score_pct_sum += pct;
     }
-
-    // Certificates issued and renewed in the range, by the day of issue (those revoked since
-    // were issued all the same, and are counted again as revoked).
-    let sql = format!(
-        "SELECT {grp} AS grp, COALESCE(SUM(CASE WHEN c.kind = 'initial' THEN 1 ELSE 0 END), 0), \
-         COALESCE(SUM(CASE WHEN c.kind = 'renewal' THEN 1 ELSE 0 END), 0) \
-         FROM certificates c JOIN courses co ON co.id = c.course_id {joins} \
-         WHERE c.issued_on >= $1 AND c.issued_on <= $2 AND {area} GROUP BY 1",
-        grp = group_sql(group, "c.issued_on", false, pg),
-        joins = joins.replace("{person}", "c.user_id"),
-        area = area_sql(3),
-    );
-    // Days up to `closed` are in the books; the rows count the days after.
-    let closed = super::books::certificates_closed_through(db).await?;
-    let open_from = closed.map_or(from, |c| from.max(c + chrono::Duration::days(1)));
-    let rows: Vec<(String, i64, i64)> = with_pool!(db, pool => {
-        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(open_from).bind(to).bind(street).bind(enterprise)
-            .fetch_all(pool).await?
-    });
-    for (g, issued, renewed) in rows {
+    for (g, issued, renewed) in issued {
         let f = groups.entry(g).or_default();
         f.issued += issued;
         f.renewed += renewed;
     }
-    let sql = format!(
-        "SELECT {grp} AS grp, CAST(SUM(f.issued) AS BIGINT), CAST(SUM(f.renewed) AS BIGINT), \
-         CAST(SUM(f.revoked) AS BIGINT) FROM certificate_facts f JOIN courses co ON co.id = f.course_id \
-         {books} WHERE f.day >= $1 AND f.day <= $2 AND {area} GROUP BY 1",
-        grp = group_sql(group, "f.day", false, pg),
-        books = BOOK_JOINS,
-        area = BOOK_AREA,
-    );
-    let rows: Vec<(String, i64, i64, i64)> = with_pool!(db, pool => {
-        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(from).bind(to).bind(street).bind(enterprise)
-            .fetch_all(pool).await?
-    });
-    for (g, issued, renewed, revoked) in rows {
+    for (g, issued, renewed, revoked) in booked_certificates {
         let f = groups.entry(g).or_default();
         f.issued += issued;
         f.renewed += renewed;
         f.revoked += revoked;
     }
-
-    // Certificates revoked in the range (a reissue's replacement is no revocation).
-    let sql = format!(
-        "SELECT {grp} AS grp, COUNT(*) \
-         FROM certificates c JOIN courses co ON co.id = c.course_id {joins} \
-         WHERE c.revoked_at >= $1 AND c.revoked_at < $2 AND NOT {counts} AND {area} GROUP BY 1",
-        grp = group_sql(group, "c.revoked_at", true, pg),
-        joins = joins.replace("{person}", "c.user_id"),
-        counts = certificates::store::COUNTS,
-        area = area_sql(3),
-    );
-    let open_from_t = at_start(open_from).max(from_t);
-    let rows: Vec<(String, i64)> = with_pool!(db, pool => {
-        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(open_from_t).bind(until_t).bind(street).bind(enterprise)
-            .fetch_all(pool).await?
-    });
-    for (g, revoked) in rows {
+    for (g, revoked) in revoked {
         groups.entry(g).or_default().revoked += revoked;
     }
-
-    // Valid certificates not yet renewed that expire within 30, 60 and 90 days of today.
-    let sql = format!(
-        "SELECT {grp} AS grp, \
-         COALESCE(SUM(CASE WHEN c.expires_on <= $2 THEN 1 ELSE 0 END), 0), \
-         COALESCE(SUM(CASE WHEN c.expires_on <= $5 THEN 1 ELSE 0 END), 0), \
-         COUNT(*) \
-         FROM certificates c JOIN courses co ON co.id = c.course_id {joins} \
-         WHERE c.revoked_at IS NULL AND c.expires_on >= $1 AND c.expires_on <= $6 \
-         AND NOT EXISTS (SELECT 1 FROM certificates n WHERE n.previous_id = c.id) AND {area} GROUP BY 1",
-        grp = group_sql(group, "c.expires_on", false, pg),
-        joins = joins.replace("{person}", "c.user_id"),
-        area = area_sql(3),
-    );
-    let day = |n: u64| {
-        today
-            .checked_add_days(chrono::Days::new(n))
-            .unwrap_or(today)
-    };
-    let rows: Vec<(String, i64, i64, i64)> = with_pool!(db, pool => {
-        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(today).bind(day(30)).bind(street).bind(enterprise)
-            .bind(day(60)).bind(day(90)).fetch_all(pool).await?
-    });
-    for (g, d30, d60, d90) in rows {
-        groups.entry(g).or_default().expiring = [d30, d60, d90];
+    for (g, d30, d60, d90) in expiring {
+        let f = groups.entry(g).or_default();
+        for (sum, n) in f.expiring.iter_mut().zip([d30, d60, d90]) {
+            *sum += n;
+        }
     }
 
     let total = groups.values().fold(Figures::default(), |mut t, f| {
