@@ -7,6 +7,7 @@ use super::{Layout, charts, problem, refused, render, to_login};
 use crate::{
     AppState,
     access::{self, Area},
+    error::AppResult,
     reports::{self, GroupBy, Params, Report},
     targets,
 };
@@ -97,14 +98,53 @@ async fn page<'a>(
     layout: &'a Layout,
     area: Area,
     req: &Request,
-) -> crate::error::AppResult<DashboardPage<'a>> {
+) -> AppResult<DashboardPage<'a>> {
     let today = crate::certificates::today();
     let year = today.year();
-    let courses = crate::courses::store::list(&state.db, 1000, 0).await?.0;
-    let streets = crate::org::store::list_streets(&state.db, 1000, 0).await?.0;
+    // The last twelve months, this one included; and this year, for the 学时.
+    let first_month = NaiveDate::from_ymd_opt(year, today.month(), 1)
+        .and_then(|d| d.checked_sub_months(chrono::Months::new(11)))
+        .unwrap_or(today);
+    let year_start = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(today);
+    let study = |group_by: GroupBy| {
+        let params = Params {
+            from: Some(year_start),
+            to: Some(today),
+            group_by,
+            ..Params::default()
+        };
+        async move { reports::run(state, Report::StudyHours, &params, area).await }
+    };
+    let by_month = Params {
+        from: Some(first_month),
+        to: Some(today),
+        group_by: GroupBy::Month,
+        ..Params::default()
+    };
+    // Every figure of the page is read side by side: one after another, the page took as
+    // long as all its reports together.
+    let (courses, streets, achieved, density, months, stats, study_by_course, study_by_street) = tokio::try_join!(
+        async { AppResult::Ok(crate::courses::store::list(&state.db, 1000, 0).await?.0) },
+        async { AppResult::Ok(crate::org::store::list_streets(&state.db, 1000, 0).await?.0) },
+        async {
+            let listed = targets::list(state, year, area).await?;
+            targets::achieved_all(state, listed).await
+        },
+        reports::street_density(state, area, today),
+        reports::run(state, Report::Activity, &by_month, area),
+        async {
+            match area {
+                Area::District => Ok(Some(
+                    reports::run(state, Report::QuestionStats, &Params::default(), area).await?,
+                )),
+                _ => Ok(None),
+            }
+        },
+        study(GroupBy::Course),
+        study(GroupBy::Street),
+    )?;
     let mut target_rows = Vec::new();
-    let listed = targets::list(state, year, area).await?;
-    for (t, achieved) in targets::achieved_all(state, listed).await? {
+    for (t, achieved) in achieved {
         let p = targets::progress(t.year, t.target, achieved.certified, today);
         let what = match (t.course_id, t.category) {
             (Some(id), _) => courses
@@ -138,7 +178,6 @@ async fn page<'a>(
         });
     }
 
-    let density = reports::street_density(state, area, today).await?;
     let bar = |f: fn(&reports::StreetDensity) -> Option<f64>| -> Vec<charts::Bar> {
         density
             .iter()
@@ -156,22 +195,6 @@ async fn page<'a>(
         "每万人应急第一响应人",
     );
 
-    // The last twelve months, this one included.
-    let first_month = NaiveDate::from_ymd_opt(year, today.month(), 1)
-        .and_then(|d| d.checked_sub_months(chrono::Months::new(11)))
-        .unwrap_or(today);
-    let months = reports::run(
-        state,
-        Report::Activity,
-        &Params {
-            from: Some(first_month),
-            to: Some(today),
-            group_by: GroupBy::Month,
-            ..Params::default()
-        },
-        area,
-    )
-    .await?;
     let mut rates = Vec::new();
     let mut month = first_month;
     while month <= today {
@@ -198,62 +221,43 @@ async fn page<'a>(
             .map_or_else(|| "0".into(), |n| format!("{n:.0}"))
     });
 
-    let questions = match area {
-        Area::District => {
-            let stats =
-                reports::run(state, Report::QuestionStats, &Params::default(), area).await?;
-            Some(
-                stats
-                    .rows
-                    .iter()
-                    .take(20)
-                    .map(|r| QuestionRow {
-                        question_id: stats.number(r, "question_id").unwrap_or(0.0) as i64,
-                        reference: stats.text(r, "ref"),
-                        stem: stats.text(r, "stem"),
-                        used: stats.text(r, "used"),
-                        facility: percent(stats.number(r, "facility")),
-                        discrimination: stats
-                            .number(r, "discrimination")
-                            .map_or_else(|| "—".into(), |d| format!("{d:.2}")),
-                        options: stats.text(r, "options"),
-                        flagged: !stats.text(r, "flagged").is_empty(),
-                        active: stats.text(r, "status") == "在用",
-                    })
-                    .collect(),
-            )
-        }
-        _ => None,
-    };
+    let questions = stats.map(|stats| {
+        stats
+            .rows
+            .iter()
+            .take(20)
+            .map(|r| QuestionRow {
+                question_id: stats.number(r, "question_id").unwrap_or(0.0) as i64,
+                reference: stats.text(r, "ref"),
+                stem: stats.text(r, "stem"),
+                used: stats.text(r, "used"),
+                facility: percent(stats.number(r, "facility")),
+                discrimination: stats
+                    .number(r, "discrimination")
+                    .map_or_else(|| "—".into(), |d| format!("{d:.2}")),
+                options: stats.text(r, "options"),
+                flagged: !stats.text(r, "flagged").is_empty(),
+                active: stats.text(r, "status") == "在用",
+            })
+            .collect()
+    });
     // 学时 this year, by course and by street.
-    let year_start = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(today);
-    let study = |group_by: GroupBy| {
-        let params = Params {
-            from: Some(year_start),
-            to: Some(today),
-            group_by,
-            ..Params::default()
-        };
-        async move {
-            let table = reports::run(state, Report::StudyHours, &params, area).await?;
-            crate::error::AppResult::Ok(
-                table
-                    .rows
-                    .iter()
-                    .map(|r| {
-                        (
-                            table.text(r, "group"),
-                            table.text(r, "learners"),
-                            table.text(r, "study_hours"),
-                            table.text(r, "courses_completed"),
-                        )
-                    })
-                    .collect::<Vec<_>>(),
-            )
-        }
+    let study_rows = |table: reports::Table| -> Vec<(String, String, String, String)> {
+        table
+            .rows
+            .iter()
+            .map(|r| {
+                (
+                    table.text(r, "group"),
+                    table.text(r, "learners"),
+                    table.text(r, "study_hours"),
+                    table.text(r, "courses_completed"),
+                )
+            })
+            .collect()
     };
-    let study_by_course = study(GroupBy::Course).await?;
-    let study_by_street = study(GroupBy::Street).await?;
+    let (study_by_course, study_by_street) =
+        (study_rows(study_by_course), study_rows(study_by_street));
     let title = match area {
         Area::Street(id) => streets
             .iter()
