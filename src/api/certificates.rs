@@ -135,10 +135,7 @@ fn rate_limited() -> ApiError {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    quick_xml::escape::escape(s).into_owned()
 }
 
 /// The verification page in the site's frame and stylesheet (the pages of `crate::web`),

@@ -226,19 +226,11 @@ fn excel_day(d: chrono::NaiveDate) -> i64 {
 
 /// Text for XML: escaped, and without the control characters XML 1.0 cannot hold.
 fn xml_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\t' | '\n' | '\r' => out.push(ch),
-            c if c < ' ' => {}
-            c => out.push(c),
-        }
-    }
-    out
+    let legal: String = s
+        .chars()
+        .filter(|&c| c >= ' ' || matches!(c, '\t' | '\n' | '\r'))
+        .collect();
+    quick_xml::escape::escape(legal).into_owned()
 }
 
 #[cfg(test)]
