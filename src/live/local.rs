@@ -169,8 +169,15 @@ fn unavailable(e: sqlx::Error) -> LiveUnavailable {
 /// append, so a commit writes a few pages whoever the answers belong to.
 async fn write_journal(db: Db, mut queue: mpsc::Receiver<JournalWrite>) {
     let mut batch = Vec::with_capacity(JOURNAL_BATCH);
+    // Rows of finished attempts may be left to delete: waiting saves first, then the next part.
+    let mut more_to_forget = false;
     loop {
-        match tokio::time::timeout(JOURNAL_IDLE, queue.recv_many(&mut batch, JOURNAL_BATCH)).await {
+        let wait = if more_to_forget {
+            Duration::ZERO
+        } else {
+            JOURNAL_IDLE
+        };
+        match tokio::time::timeout(wait, queue.recv_many(&mut batch, JOURNAL_BATCH)).await {
             Ok(0) => return,
             Ok(_) => {
                 let result = append(&db, &batch).await.map_err(|e| e.to_string());
@@ -178,11 +185,12 @@ async fn write_journal(db: Db, mut queue: mpsc::Receiver<JournalWrite>) {
                     let _ = write.done.send(result.clone());
                 }
             }
-            // Idle: a save arriving now waits at most for this tidy-up, never mid-exam.
+            // Idle: a save arriving now waits at most for one part of this tidy-up.
             Err(_) => {
-                if let Err(e) = forget_finished(&db).await {
+                more_to_forget = forget_finished(&db).await.unwrap_or_else(|e| {
                     tracing::warn!(error = %e, "tidying the answer log failed");
-                }
+                    false
+                });
             }
         }
     }
@@ -208,20 +216,29 @@ async fn append(db: &Db, batch: &[JournalWrite]) -> Result<(), sqlx::Error> {
 /// Log rows whose attempt is no longer in progress (graded, or never found).
 const FINISHED: &str = "attempt_id NOT IN (SELECT id FROM attempts WHERE status = 'in_progress')";
 
-/// Deletes the log rows of finished attempts. Asked first on a reader, so the writer is taken
-/// only when there is something to delete.
-async fn forget_finished(db: &Db) -> Result<(), sqlx::Error> {
+/// Log rows deleted per statement when tidying: an exam of 5,000 leaves ~550,000, and a save
+/// arriving meanwhile waits for one statement, not for all of them.
+const FORGET_AT_ONCE: u64 = 20_000;
+
+/// Deletes up to [`FORGET_AT_ONCE`] log rows of finished attempts; true when there may be
+/// more. Asked first on a reader, so the writer is taken only when there is something to
+/// delete.
+async fn forget_finished(db: &Db) -> Result<bool, sqlx::Error> {
     let sql = format!("SELECT EXISTS (SELECT 1 FROM live_answer_log WHERE {FINISHED})");
     let any: bool = with_pool!(db, pool => {
         sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(pool).await?
     });
-    if any {
-        let sql = format!("DELETE FROM live_answer_log WHERE {FINISHED}");
-        with_writer!(db, pool => {
-            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(pool).await?;
-        });
+    if !any {
+        return Ok(false);
     }
-    Ok(())
+    let sql = format!(
+        "DELETE FROM live_answer_log WHERE id IN \
+         (SELECT id FROM live_answer_log WHERE {FINISHED} LIMIT {FORGET_AT_ONCE})"
+    );
+    let deleted = with_writer!(db, pool => {
+        sqlx::query(sqlx::AssertSqlSafe(sql)).execute(pool).await?.rows_affected()
+    });
+    Ok(deleted == FORGET_AT_ONCE)
 }
 
 /// Moves the log into `live_answers`: per attempt in progress and position, the answer with
